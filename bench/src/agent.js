@@ -1,0 +1,175 @@
+'use strict';
+// Child process that hosts one adapter, as the "driver" (setup + enqueue side) or as a
+// "worker" (startWorker side). The orchestrator (runner.js) talks to it over the IPC channel
+// with { id, op, args } requests and { id, ok, value | error } replies. All timing is done
+// here, next to the library calls, so IPC costs never enter a measurement.
+const { now, sleep, chunk, mb } = require('./util');
+const config = require('./config');
+
+let adapter = null;
+let client = null;
+let role = null;
+let label = '?';
+let worker = null; // { handle, stats }
+let shuttingDown = false;
+
+// If the orchestrator goes away, so do we: no orphaned processes.
+process.on('disconnect', () => {
+  if (!shuttingDown) process.exit(3);
+});
+
+function payload(i, extra) {
+  return { i, t: now(), ...extra };
+}
+
+const ops = {
+  async init({ system, role: r, pollMs, extra }) {
+    role = r;
+    label = `${system.id}/${r}`;
+    adapter = require(system.module);
+    const ctx = {
+      role,
+      db: system.db,
+      cfg: config.load(),
+      pollMs,
+      extra: extra || {},
+      log: (...a) => console.error(`[${label}]`, ...a),
+    };
+    client = await adapter.create(ctx);
+    return { pid: process.pid, rss: process.memoryUsage().rss, info: client.info || null };
+  },
+
+  async setup() {
+    const t0 = now();
+    await client.setup();
+    return { ms: now() - t0 };
+  },
+
+  async enqueueOneTimed({ n, maxSeconds }) {
+    const deadline = now() + maxSeconds * 1000;
+    const t0 = now();
+    let i = 0;
+    while (i < n) {
+      await client.enqueueOne(payload(i));
+      i++;
+      if ((i & 63) === 0 && now() > deadline) break;
+    }
+    return { count: i, ms: now() - t0 };
+  },
+
+  async enqueueBulkTimed({ n, batch, maxSeconds }) {
+    const deadline = now() + maxSeconds * 1000;
+    let i = 0;
+    const t0 = now();
+    while (i < n) {
+      const size = Math.min(batch, n - i);
+      const items = new Array(size);
+      for (let k = 0; k < size; k++) items[k] = payload(i + k);
+      await client.enqueueBulk(items);
+      i += size;
+      if (now() > deadline) break;
+    }
+    return { count: i, ms: now() - t0 };
+  },
+
+  /** Untimed bulk load used before the processing metrics. */
+  async fill({ n, batch }) {
+    const t0 = now();
+    for (const ids of chunk(Array.from({ length: n }, (_, k) => k), batch)) {
+      await client.enqueueBulk(ids.map((k) => payload(k)));
+    }
+    return { ms: now() - t0 };
+  },
+
+  /**
+   * Latency producer: enqueues `warmup + count` jobs one at a time with a random gap, so the
+   * worker is idle when each one arrives. The payload carries the enqueue timestamp `t`,
+   * taken just before the enqueue call; the worker subtracts it from its handler start time.
+   */
+  async produceLatency({ count, warmup, gapMin, gapMax }) {
+    for (let i = 0; i < warmup + count; i++) {
+      await client.enqueueOne(payload(i, { l: 1, w: i < warmup ? 1 : 0 }));
+      await sleep(gapMin + Math.random() * (gapMax - gapMin));
+    }
+    return { sent: warmup + count };
+  },
+
+  async pending() {
+    return client.pending ? await client.pending() : null;
+  },
+
+  async startWorker({ concurrency, mode }) {
+    const stats = { count: 0, first: 0, last: 0, samples: [], errors: [] };
+    const onJob = (p) => {
+      const t = now();
+      if (stats.count === 0) stats.first = t;
+      stats.count++;
+      stats.last = t;
+      if (p && p.l === 1 && !p.w) stats.samples.push(t - p.t);
+    };
+    const handle = await client.startWorker({ concurrency, mode, onJob });
+    // stop() may be asked for twice (stopWorker, then shutdown): run it once.
+    let stopping = null;
+    const stop = handle && handle.stop ? () => (stopping = stopping || handle.stop()) : null;
+    worker = { handle: { ...handle, stop }, stats };
+    if (handle && handle.done && typeof handle.done.catch === 'function') {
+      handle.done.catch((e) => stats.errors.push(String((e && e.stack) || e)));
+    }
+    return { started: now() };
+  },
+
+  async stats() {
+    const s = worker ? worker.stats : { count: 0, first: 0, last: 0, errors: [] };
+    return { count: s.count, first: s.first, last: s.last, errors: s.errors, rss: process.memoryUsage().rss };
+  },
+
+  async samples() {
+    return worker ? worker.stats.samples : [];
+  },
+
+  async rss() {
+    return { rss: process.memoryUsage().rss, rssMb: mb(process.memoryUsage().rss) };
+  },
+
+  async stopWorker() {
+    if (worker && worker.handle && worker.handle.stop) await worker.handle.stop();
+    return { stopped: true };
+  },
+
+  async shutdown() {
+    if (worker && worker.handle && worker.handle.stop) {
+      try {
+        await worker.handle.stop();
+      } catch (e) {
+        /* already reported */
+      }
+    }
+    if (client && client.teardown) await client.teardown();
+    client = null;
+    return { ok: true };
+  },
+};
+
+process.on('message', async (msg) => {
+  if (!msg || typeof msg !== 'object' || !msg.op) return;
+  const fn = ops[msg.op];
+  try {
+    if (!fn) throw new Error(`unknown op ${msg.op}`);
+    const value = await fn(msg.args || {});
+    process.send({ id: msg.id, ok: true, value });
+  } catch (e) {
+    process.send({ id: msg.id, ok: false, error: (e && e.stack) || String(e) });
+  }
+  if (msg.op === 'shutdown') {
+    shuttingDown = true;
+    // Leave gracefully; if some library still holds a handle after its own close(),
+    // do not hang: the timer is unref'd so it only fires when something leaked.
+    setTimeout(() => process.exit(0), 3000).unref();
+    process.disconnect();
+  }
+});
+
+process.on('unhandledRejection', (e) => {
+  console.error(`[${label}] unhandled rejection:`, (e && e.stack) || e);
+  if (worker) worker.stats.errors.push(String((e && e.message) || e));
+});

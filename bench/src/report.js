@@ -1,0 +1,175 @@
+'use strict';
+// Turns result rows into the console table, the Markdown report and the SVG chart.
+
+const COLORS = {
+  'nestjs-tasks': '#e0234e',
+  'raw-sql': '#8a8a8a',
+  'pg-boss': '#336791',
+  'graphile-worker': '#e3a21a',
+  bullmq: '#2a9d8f',
+};
+const DB_ORDER = ['sqlite', 'postgres', 'mysql', 'redis'];
+const SYS_ORDER = ['nestjs-tasks', 'raw-sql', 'pg-boss', 'graphile-worker', 'bullmq'];
+
+/** The columns present in `rows`, in a fixed order. */
+function columns(rows) {
+  const cols = [];
+  const has = (pred) => rows.some(pred);
+  if (has((r) => r.metric === 'enqueue_one')) cols.push({ key: 'enqueue_one', title: 'enqueue 1/s', pick: (r) => r.metric === 'enqueue_one', kind: 'rate' });
+  if (has((r) => r.metric === 'enqueue_bulk')) cols.push({ key: 'enqueue_bulk', title: 'bulk/s', pick: (r) => r.metric === 'enqueue_bulk', kind: 'rate' });
+  const cs = [...new Set(rows.filter((r) => r.metric === 'process').map((r) => r.c))].sort((a, b) => a - b);
+  for (const c of cs) cols.push({ key: `process_c${c}`, title: `proc c=${c}/s`, pick: (r) => r.metric === 'process' && r.c === c, kind: 'rate' });
+  const multi = rows.find((r) => r.metric === 'process_multi');
+  if (multi) cols.push({ key: 'process_multi', title: `${multi.procs}p×c${multi.c}/s`, pick: (r) => r.metric === 'process_multi', kind: 'rate' });
+  for (const p of [50, 95, 99]) {
+    if (has((r) => r.metric === `latency_p${p}`)) cols.push({ key: `latency_p${p}`, title: `p${p} ms`, pick: (r) => r.metric === `latency_p${p}`, kind: 'ms' });
+  }
+  if (has((r) => r.metric === 'rss_idle')) cols.push({ key: 'rss_idle', title: 'RSS idle MB', pick: (r) => r.metric === 'rss_idle', kind: 'mb' });
+  if (has((r) => r.metric === 'rss_100k')) {
+    const n = rows.find((r) => r.metric === 'rss_100k').n;
+    cols.push({ key: 'rss_100k', title: `RSS ${n >= 1000 ? `${Math.round(n / 1000)}k` : n} MB`, pick: (r) => r.metric === 'rss_100k', kind: 'mb' });
+  }
+  return cols;
+}
+
+function systemsOf(rows) {
+  const keys = [...new Set(rows.map((r) => `${r.system}:${r.db}`))];
+  return keys
+    .map((k) => ({ key: k, system: k.split(':')[0], db: k.split(':')[1] }))
+    .sort((a, b) => DB_ORDER.indexOf(a.db) - DB_ORDER.indexOf(b.db) || SYS_ORDER.indexOf(a.system) - SYS_ORDER.indexOf(b.system));
+}
+
+function fmtValue(row, kind) {
+  if (!row || row.value === null || row.value === undefined) return '–';
+  const v = row.value;
+  let s;
+  if (kind === 'rate') s = v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1);
+  else if (kind === 'ms') s = v >= 100 ? Math.round(v).toString() : v.toFixed(1);
+  else s = v.toFixed(0);
+  if (row.partial) s += '*';
+  if (row.leftPending) s += '!';
+  return s;
+}
+
+function table(rows) {
+  const cols = columns(rows);
+  const header = ['system', 'db', ...cols.map((c) => c.title)];
+  const body = systemsOf(rows).map((s) => {
+    const mine = rows.filter((r) => `${r.system}:${r.db}` === s.key);
+    return [s.system, s.db, ...cols.map((c) => fmtValue(mine.find(c.pick), c.kind))];
+  });
+  return { header, body, cols };
+}
+
+/** raw ÷ system per throughput column, for systems on a database with a raw-SQL row. */
+function ratios(rows) {
+  const cols = columns(rows).filter((c) => c.kind === 'rate');
+  const out = [];
+  for (const s of systemsOf(rows)) {
+    if (s.system === 'raw-sql') continue;
+    const raw = rows.filter((r) => r.system === 'raw-sql' && r.db === s.db);
+    if (!raw.length) continue;
+    const mine = rows.filter((r) => `${r.system}:${r.db}` === s.key);
+    out.push([
+      s.system,
+      s.db,
+      ...cols.map((c) => {
+        const a = raw.find(c.pick);
+        const b = mine.find(c.pick);
+        if (!a || !b || !a.value || !b.value) return '–';
+        return `${(a.value / b.value).toFixed(a.value / b.value >= 10 ? 0 : 1)}×`;
+      }),
+    ]);
+  }
+  return { header: ['system', 'db', ...cols.map((c) => c.title.replace('/s', ''))], body: out };
+}
+
+function textTable({ header, body }) {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function mdTable({ header, body }) {
+  const align = header.map((_, i) => (i < 2 ? ':--' : '--:'));
+  return [header, align, ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function esc(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Small multiples of horizontal bars, log scale, one panel per metric column. */
+function svg(rows, meta) {
+  const cols = columns(rows).filter((c) => c.kind !== 'mb' || rows.some((r) => c.pick(r)));
+  const systems = systemsOf(rows);
+  const panelW = 600;
+  const labelW = 190;
+  const barW = panelW - labelW - 80;
+  const rowH = 17;
+  const gap = 26;
+  const panelH = 44 + systems.length * rowH;
+  const perRow = 2;
+  const width = perRow * panelW + (perRow + 1) * 20;
+  const top = 70;
+  const legendH = 30;
+  const nPanels = cols.length;
+  const height = top + Math.ceil(nPanels / perRow) * (panelH + gap) + legendH + 20;
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
+  out.push(`<text x="20" y="28" font-size="18" font-weight="bold">${esc(meta.title)}</text>`);
+  out.push(`<text x="20" y="50" fill="#555">${esc(meta.subtitle)}</text>`);
+  cols.forEach((col, idx) => {
+    const px = 20 + (idx % perRow) * (panelW + 20);
+    const py = top + Math.floor(idx / perRow) * (panelH + gap);
+    const better = col.kind === 'rate' ? 'higher is better' : 'lower is better';
+    const unit = col.kind === 'rate' ? 'jobs/s' : col.kind === 'ms' ? 'ms' : 'MB';
+    out.push(`<g transform="translate(${px},${py})">`);
+    out.push(`<rect x="0" y="0" width="${panelW}" height="${panelH}" fill="#fafafa" stroke="#ddd"/>`);
+    out.push(`<text x="10" y="18" font-weight="bold">${esc(col.title.replace('/s', ''))} <tspan font-weight="normal" fill="#777">(${unit}, log scale, ${better})</tspan></text>`);
+    const vals = systems.map((s) => rows.find((r) => `${r.system}:${r.db}` === s.key && col.pick(r))).map((r) => (r && r.value > 0 ? r : null));
+    const present = vals.filter(Boolean).map((r) => r.value);
+    if (!present.length) {
+      out.push('</g>');
+      return;
+    }
+    let lo = Math.pow(10, Math.floor(Math.log10(Math.min(...present))));
+    let hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...present))));
+    if (hi <= lo) hi = lo * 10;
+    const x = (v) => labelW + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * barW;
+    const y0 = 30;
+    for (let t = lo; t <= hi * 1.0001; t *= 10) {
+      const tx = x(t);
+      out.push(`<line x1="${tx.toFixed(1)}" y1="${y0 - 2}" x2="${tx.toFixed(1)}" y2="${y0 + systems.length * rowH}" stroke="#e4e4e4"/>`);
+      out.push(`<text x="${tx.toFixed(1)}" y="${panelH - 3}" text-anchor="middle" fill="#888" font-size="10">${t >= 1000 ? `${t / 1000}k` : t}</text>`);
+    }
+    systems.forEach((s, i) => {
+      const yy = y0 + i * rowH;
+      out.push(`<text x="${labelW - 8}" y="${yy + 12}" text-anchor="end">${esc(`${s.system} · ${s.db}`)}</text>`);
+      const r = vals[i];
+      if (!r) {
+        out.push(`<text x="${labelW + 4}" y="${yy + 12}" fill="#aaa">n/a</text>`);
+        return;
+      }
+      const w = Math.max(1, x(Math.max(r.value, lo)) - labelW);
+      const color = COLORS[s.system] || '#555';
+      out.push(`<rect x="${labelW}" y="${yy + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${color}"${s.system === 'raw-sql' ? ' fill-opacity="0.55"' : ''}/>`);
+      out.push(`<text x="${(labelW + w + 4).toFixed(1)}" y="${yy + 12}" fill="#333">${esc(fmtValue(r, col.kind))}</text>`);
+    });
+    out.push('</g>');
+  });
+  const ly = height - legendH;
+  let lx = 20;
+  for (const name of SYS_ORDER) {
+    if (!systems.some((s) => s.system === name)) continue;
+    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${COLORS[name]}"${name === 'raw-sql' ? ' fill-opacity="0.55"' : ''}/>`);
+    out.push(`<text x="${lx + 16}" y="${ly + 10}">${esc(name === 'raw-sql' ? 'raw SQL baseline' : name)}</text>`);
+    lx += 30 + name.length * 7.5;
+  }
+  out.push(`<text x="${width - 20}" y="${ly + 10}" text-anchor="end" fill="#888">* stopped at the time cap · ! jobs left pending</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+module.exports = { table, ratios, textTable, mdTable, svg, columns };

@@ -1,0 +1,289 @@
+'use strict';
+// Orchestrator side: spawns agents (real child processes, via fork), runs the metrics for one
+// system and reports rows. See README.md for what each metric measures exactly.
+const path = require('path');
+const { fork } = require('child_process');
+const { now, sleep, percentile, mb } = require('./util');
+
+const LIVE = new Set();
+
+class Agent {
+  constructor(label) {
+    this.label = label;
+    this.seq = 0;
+    this.waiting = new Map();
+    this.exited = false;
+    this.child = fork(path.join(__dirname, 'agent.js'), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: process.env,
+    });
+    this.pid = this.child.pid;
+    LIVE.add(this);
+    this.exitPromise = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => {
+        this.exited = true;
+        LIVE.delete(this);
+        for (const { reject, timer } of this.waiting.values()) {
+          clearTimeout(timer);
+          reject(new Error(`${label}: process exited (code ${code}, signal ${signal}) before answering`));
+        }
+        this.waiting.clear();
+        resolve({ code, signal });
+      });
+    });
+    this.child.on('message', (msg) => {
+      const w = this.waiting.get(msg && msg.id);
+      if (!w) return;
+      this.waiting.delete(msg.id);
+      clearTimeout(w.timer);
+      if (msg.ok) w.resolve(msg.value);
+      else w.reject(new Error(`${label}: ${msg.error}`));
+    });
+    this.child.on('error', () => {});
+  }
+
+  call(op, args = {}, timeoutMs = 600_000) {
+    if (this.exited) return Promise.reject(new Error(`${this.label}: process already exited`));
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`${this.label}: ${op} timed out after ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+      try {
+        this.child.send({ id, op, args });
+      } catch (e) {
+        this.waiting.delete(id);
+        clearTimeout(timer);
+        reject(e);
+      }
+    });
+  }
+
+  /** Asks the agent to tear its adapter down and exit; kills it if it does not. */
+  async close(timeoutMs = 30_000) {
+    if (this.exited) return;
+    try {
+      await this.call('shutdown', {}, timeoutMs);
+    } catch (e) {
+      if (!this.exited) console.error(`  ! ${this.label}: shutdown failed: ${e.message.split('\n')[0]}`);
+    }
+    const r = await Promise.race([this.exitPromise, sleep(5000).then(() => null)]);
+    if (!r && !this.exited) {
+      console.error(`  ! ${this.label}: still running 5 s after shutdown (a handle leaked?); killing pid ${this.pid}`);
+      this.kill();
+      await this.exitPromise;
+    }
+  }
+
+  kill() {
+    try {
+      process.kill(this.pid, 'SIGKILL');
+    } catch (e) {
+      /* gone already */
+    }
+  }
+}
+
+function killAll() {
+  for (const a of LIVE) a.kill();
+}
+
+function firstLine(e) {
+  return String((e && e.message) || e).split('\n').slice(0, 2).join(' | ');
+}
+
+/**
+ * Runs the selected metrics for one system. `emit(row)` gets every result row;
+ * returns { skipped: reason } when the system could not even start.
+ */
+async function benchSystem(system, opts, emit) {
+  const base = { system: system.name, db: system.db };
+  const rowOut = (metric, n, c, value, unit, extra = {}) =>
+    emit({ ...base, metric, n, c, value: Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null, unit, ...extra });
+
+  const driver = new Agent(`${system.id}/driver`);
+  try {
+    try {
+      await driver.call('init', { system, role: 'driver', pollMs: opts.pollMs }, 120_000);
+    } catch (e) {
+      return { skipped: firstLine(e) };
+    }
+    const m = new Set(opts.metrics);
+    const log = (s) => console.log(`  ${system.id.padEnd(26)} ${s}`);
+    const failures = [];
+    const guard = async (name, fn) => {
+      try {
+        await fn();
+      } catch (e) {
+        failures.push(`${name}: ${firstLine(e)}`);
+        log(`${name}: FAILED ${firstLine(e)}`);
+      }
+    };
+
+    if (m.has('enqueue_one')) {
+      await guard('enqueue_one', async () => {
+        await driver.call('setup');
+        const r = await driver.call('enqueueOneTimed', { n: opts.n, maxSeconds: opts.maxSeconds });
+        const v = r.count / (r.ms / 1000);
+        const partial = r.count < opts.n;
+        rowOut('enqueue_one', r.count, 1, v, 'jobs/s', partial ? { partial: true } : {});
+        log(`enqueue_one      ${fmt(v)} jobs/s (${r.count} in ${(r.ms / 1000).toFixed(2)} s)${partial ? ' [time cap]' : ''}`);
+      });
+    }
+
+    if (m.has('enqueue_bulk')) {
+      await guard('enqueue_bulk', async () => {
+        await driver.call('setup');
+        const r = await driver.call('enqueueBulkTimed', { n: opts.n, batch: opts.batch, maxSeconds: opts.maxSeconds });
+        const v = r.count / (r.ms / 1000);
+        rowOut('enqueue_bulk', r.count, 1, v, 'jobs/s', { batch: opts.batch });
+        log(`enqueue_bulk     ${fmt(v)} jobs/s (${r.count} in ${(r.ms / 1000).toFixed(2)} s, batches of ${opts.batch})`);
+      });
+    }
+
+    if (m.has('process')) {
+      for (const c of opts.c) {
+        await guard(`process c=${c}`, () => processRun(system, driver, opts, { procs: 1, c }, rowOut, log));
+      }
+    }
+    if (m.has('process_multi')) {
+      const c = Math.max(...opts.c);
+      await guard(`process ${opts.procs}p`, () => processRun(system, driver, opts, { procs: opts.procs, c }, rowOut, log));
+    }
+    if (m.has('latency') || m.has('rss_idle')) {
+      await guard('latency', () => idleRun(system, driver, opts, m, rowOut, log));
+    }
+    if (m.has('rss_100k')) {
+      await guard('rss_100k', () => rssRun(system, driver, opts, rowOut, log));
+    }
+    return { failures };
+  } finally {
+    await driver.close();
+  }
+}
+
+async function startWorkers(system, opts, procs) {
+  const workers = [];
+  for (let p = 0; p < procs; p++) workers.push(new Agent(`${system.id}/worker${p + 1}`));
+  try {
+    await Promise.all(workers.map((w) => w.call('init', { system, role: 'worker', pollMs: opts.pollMs }, 120_000)));
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.close()));
+    throw e;
+  }
+  return workers;
+}
+
+/** Sums the workers' counters until `target` jobs have been handled or `deadline` passes. */
+async function waitForCount(workers, target, deadline) {
+  for (;;) {
+    const stats = await Promise.all(workers.map((w) => w.call('stats', {}, 30_000)));
+    const errors = stats.flatMap((s) => s.errors);
+    if (errors.length) throw new Error(`worker error: ${errors[0]}`);
+    const count = stats.reduce((a, s) => a + s.count, 0);
+    if (count >= target || now() > deadline) {
+      return {
+        count,
+        first: Math.min(...stats.filter((s) => s.count).map((s) => s.first)),
+        last: Math.max(...stats.map((s) => s.last)),
+        rss: stats.map((s) => s.rss),
+        timedOut: count < target,
+      };
+    }
+    await sleep(20);
+  }
+}
+
+async function processRun(system, driver, opts, { procs, c }, rowOut, log) {
+  await driver.call('setup');
+  await driver.call('fill', { n: opts.n, batch: opts.batch });
+  const workers = await startWorkers(system, opts, procs);
+  try {
+    const go = now();
+    await Promise.all(workers.map((w) => w.call('startWorker', { concurrency: c, mode: 'drain' })));
+    const r = await waitForCount(workers, opts.n, go + opts.maxSeconds * 1000);
+    if (!r.count) throw new Error(`no job was processed within ${opts.maxSeconds} s`);
+    const seconds = (r.last - go) / 1000;
+    const v = r.count / seconds;
+    const extra = { procs, firstJobMs: Math.round((r.first - go) * 10) / 10 };
+    if (r.timedOut) extra.partial = true;
+    if (r.count > opts.n) extra.duplicates = r.count - opts.n;
+    let left = null;
+    if (!r.timedOut) {
+      // The handlers all ran; the last acknowledgements may still be in flight. Verify that
+      // the queue really ends empty (nothing lost, nothing stuck).
+      const until = now() + 10_000;
+      do {
+        left = await driver.call('pending');
+        if (left === null || left === 0) break;
+        await sleep(50);
+      } while (now() < until);
+      if (left) extra.leftPending = left;
+    }
+    const metric = procs > 1 ? 'process_multi' : 'process';
+    rowOut(metric, r.count, c, v, 'jobs/s', extra);
+    log(
+      `${(procs > 1 ? `process ${procs}p c=${c}` : `process c=${c}`).padEnd(16)} ${fmt(v)} jobs/s (${r.count} in ${seconds.toFixed(2)} s, first job after ${extra.firstJobMs} ms)` +
+        `${r.timedOut ? ' [time cap]' : ''}${left ? ` [${left} still pending after 10 s]` : ''}${extra.duplicates ? ` [${extra.duplicates} duplicates]` : ''}`,
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+}
+
+async function idleRun(system, driver, opts, m, rowOut, log) {
+  await driver.call('setup');
+  const [w] = await startWorkers(system, opts, 1);
+  try {
+    const c = Math.max(...opts.c);
+    await w.call('startWorker', { concurrency: c, mode: 'idle' });
+    await sleep(opts.idleMs);
+    const { rss } = await w.call('rss');
+    if (m.has('rss_idle')) {
+      rowOut('rss_idle', 0, c, mb(rss), 'MB');
+      log(`rss_idle         ${mb(rss)} MB`);
+    }
+    if (!m.has('latency')) return;
+    const total = opts.latencyWarmup + opts.latencyN;
+    const produced = driver.call('produceLatency', { count: opts.latencyN, warmup: opts.latencyWarmup, gapMin: opts.gapMin, gapMax: opts.gapMax });
+    await produced;
+    const r = await waitForCount([w], total, now() + 30_000);
+    const samples = await w.call('samples');
+    if (!samples.length) throw new Error('no latency sample arrived');
+    const extra = r.timedOut ? { partial: true } : {};
+    for (const p of [50, 95, 99]) rowOut(`latency_p${p}`, samples.length, c, percentile(samples, p), 'ms', extra);
+    log(
+      `latency          p50 ${percentile(samples, 50).toFixed(1)} / p95 ${percentile(samples, 95).toFixed(1)} / p99 ${percentile(samples, 99).toFixed(1)} ms` +
+        ` (${samples.length} samples${r.timedOut ? `, only ${r.count}/${total} arrived` : ''})`,
+    );
+  } finally {
+    await w.close();
+  }
+}
+
+async function rssRun(system, driver, opts, rowOut, log) {
+  await driver.call('setup');
+  await driver.call('fill', { n: opts.rssN, batch: opts.batch });
+  const [w] = await startWorkers(system, opts, 1);
+  try {
+    const c = Math.max(...opts.c);
+    const go = now();
+    await w.call('startWorker', { concurrency: c, mode: 'drain' });
+    const r = await waitForCount([w], opts.rssN, go + opts.rssMaxSeconds * 1000);
+    const { rss } = await w.call('rss');
+    rowOut('rss_100k', r.count, c, mb(rss), 'MB', r.timedOut ? { partial: true } : {});
+    log(`rss after ${r.count} jobs: ${mb(rss)} MB (${((r.last - go) / 1000).toFixed(1)} s)${r.timedOut ? ' [time cap]' : ''}`);
+  } finally {
+    await w.close();
+  }
+}
+
+function fmt(v) {
+  if (!Number.isFinite(v)) return '-';
+  if (v >= 100) return Math.round(v).toLocaleString('en-US');
+  return v.toFixed(1);
+}
+
+module.exports = { benchSystem, killAll, Agent, fmt };

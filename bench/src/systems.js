@@ -1,0 +1,66 @@
+'use strict';
+// The systems the bench knows about. `id` is what `--systems` matches (whole id, name, db or
+// adapter file name all work), `server` is the server it needs, `module` the adapter file.
+const path = require('path');
+
+const SYSTEMS = [
+  { name: 'nestjs-tasks', db: 'sqlite', server: null, file: 'nestjs-tasks' },
+  { name: 'raw-sql', db: 'sqlite', server: null, file: 'raw-sqlite' },
+  { name: 'nestjs-tasks', db: 'postgres', server: 'postgres', file: 'nestjs-tasks' },
+  { name: 'raw-sql', db: 'postgres', server: 'postgres', file: 'raw-postgres' },
+  { name: 'pg-boss', db: 'postgres', server: 'postgres', file: 'pgboss' },
+  { name: 'graphile-worker', db: 'postgres', server: 'postgres', file: 'graphile' },
+  { name: 'bullmq', db: 'postgres', server: 'postgres', file: 'bullmq-postgres' },
+  { name: 'nestjs-tasks', db: 'mysql', server: 'mysql', file: 'nestjs-tasks' },
+  { name: 'raw-sql', db: 'mysql', server: 'mysql', file: 'raw-mysql' },
+  { name: 'bullmq', db: 'redis', server: 'redis', file: 'bullmq-redis' },
+].map((s) => ({ ...s, id: `${s.name}:${s.db}`, module: path.join(__dirname, '..', 'systems', `${s.file}.js`) }));
+
+const ALIASES = {
+  raw: 'raw-sql',
+  pgboss: 'pg-boss',
+  'pg-boss': 'pg-boss',
+  graphile: 'graphile-worker',
+  nest: 'nestjs-tasks',
+  ours: 'nestjs-tasks',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+  pg: 'postgres',
+};
+
+/**
+ * Filters SYSTEMS by a comma list. A token matches a system when it equals its id
+ * (`bullmq:redis`, also written `bullmq/redis`), its name (`bullmq`), its database (`postgres`)
+ * or its adapter file name (`bullmq-redis`, `raw-sqlite`, `pgboss`, `graphile`).
+ */
+function select(list) {
+  if (!list || list === 'all') return SYSTEMS.slice();
+  const tokens = list.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  const picked = SYSTEMS.filter((s) =>
+    tokens.some((raw) => {
+      const t = raw.replace('/', ':');
+      if (t.includes(':')) {
+        const [n, d] = t.split(':');
+        return (ALIASES[n] || n) === s.name && (ALIASES[d] || d) === s.db;
+      }
+      const a = ALIASES[t] || t;
+      return a === s.name || a === s.db || t === s.file;
+    }),
+  );
+  const unknown = tokens.filter(
+    (raw) =>
+      !SYSTEMS.some((s) => {
+        const t = raw.replace('/', ':');
+        if (t.includes(':')) {
+          const [n, d] = t.split(':');
+          return (ALIASES[n] || n) === s.name && (ALIASES[d] || d) === s.db;
+        }
+        const a = ALIASES[t] || t;
+        return a === s.name || a === s.db || t === s.file;
+      }),
+  );
+  if (unknown.length) throw new Error(`--systems: unknown ${unknown.join(', ')}; known: ${SYSTEMS.map((s) => s.id).join(', ')}`);
+  return picked;
+}
+
+module.exports = { SYSTEMS, select };

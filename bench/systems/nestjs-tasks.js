@@ -1,0 +1,140 @@
+'use strict';
+// nestjs-tasks itself, on SQLite (better-sqlite3, WAL), PostgreSQL or MySQL/MariaDB, through
+// its public API only: a Nest application context with TypeOrmModule + TasksModule, a provider
+// with one @Task() no-op method, TaskService.enqueue / enqueueMany, and TaskWorker.run().
+//
+// The library is loaded from the root package's build (../.. → package.json main →
+// dist/src/index.js) and Nest/TypeORM from the root's node_modules, so the adapter uses the
+// very same module instances as the library. No TypeScript: decorators are applied by hand.
+const path = require('path');
+const fs = require('fs');
+const { createRequire } = require('module');
+const config = require('../src/config');
+
+const ROOT = config.ROOT_DIR;
+const ENTRY = path.join(ROOT, 'dist', 'src', 'index.js');
+const NEEDED = ['TasksModule', 'TaskService', 'TaskWorker', 'Task', 'TaskResult', 'TASKS_MIGRATIONS'];
+
+// The handler forwards to whatever the agent installed for this process.
+let onJobHook = () => {};
+
+function loadLibrary() {
+  if (!fs.existsSync(ENTRY)) {
+    throw new Error(`nestjs-tasks is not built (${path.relative(process.cwd(), ENTRY) || ENTRY} missing; run \`npm run build\` in the root), skipped`);
+  }
+  const rootRequire = createRequire(path.join(ROOT, 'package.json'));
+  rootRequire('reflect-metadata');
+  let lib;
+  try {
+    lib = rootRequire(ROOT);
+  } catch (e) {
+    throw new Error(`nestjs-tasks build at ${ENTRY} does not load: ${e.message.split('\n')[0]}`);
+  }
+  const missing = NEEDED.filter((k) => lib[k] === undefined);
+  if (missing.length) throw new Error(`nestjs-tasks build does not export ${missing.join(', ')} yet, skipped`);
+  return {
+    lib,
+    common: rootRequire('@nestjs/common'),
+    core: rootRequire('@nestjs/core'),
+    typeormNest: rootRequire('@nestjs/typeorm'),
+    typeorm: rootRequire('typeorm'),
+  };
+}
+
+function typeormOptions(ctx, lib) {
+  const shared = {
+    entities: [lib.TaskResult],
+    migrations: lib.TASKS_MIGRATIONS,
+    // Only the driver migrates (once, before any worker exists); workers just connect.
+    migrationsRun: ctx.role === 'driver',
+    synchronize: false,
+    logging: false,
+  };
+  if (ctx.db === 'sqlite') {
+    fs.mkdirSync(ctx.cfg.dataDir, { recursive: true });
+    return { type: 'better-sqlite3', database: path.join(ctx.cfg.dataDir, 'nestjs-tasks.sqlite'), enableWAL: true, ...shared };
+  }
+  if (ctx.db === 'postgres') {
+    const c = ctx.cfg.postgres;
+    return { type: 'postgres', host: c.host, port: c.port, username: c.user, password: c.password, database: c.database, ...shared };
+  }
+  if (ctx.db === 'mysql') {
+    const c = ctx.cfg.mysql;
+    return { type: 'mysql', host: c.host, port: c.port, username: c.user, password: c.password, database: c.database, ...shared };
+  }
+  throw new Error(`nestjs-tasks adapter: unknown db ${ctx.db}`);
+}
+
+module.exports = {
+  name: 'nestjs-tasks',
+  loadLibrary,
+  async create(ctx) {
+    const { lib, common, core, typeormNest, typeorm } = loadLibrary();
+    const { Injectable, Module } = common;
+
+    class NoopTasks {
+      async noop(payload) {
+        onJobHook(payload);
+        return null;
+      }
+    }
+    Injectable()(NoopTasks);
+    Reflect.defineMetadata('design:paramtypes', [Object], NoopTasks.prototype, 'noop');
+    Reflect.defineMetadata('design:returntype', Promise, NoopTasks.prototype, 'noop');
+    const desc = Object.getOwnPropertyDescriptor(NoopTasks.prototype, 'noop');
+    const decorated = lib.Task()(NoopTasks.prototype, 'noop', desc);
+    if (decorated) Object.defineProperty(NoopTasks.prototype, 'noop', decorated);
+
+    class BenchModule {}
+    Module({
+      imports: [typeormNest.TypeOrmModule.forRoot(typeormOptions(ctx, lib)), lib.TasksModule.forRoot({})],
+      providers: [NoopTasks],
+    })(BenchModule);
+
+    const app = await core.NestFactory.createApplicationContext(BenchModule, { logger: false });
+    const tasks = app.get(lib.TaskService);
+    const dataSource = app.get(typeorm.DataSource);
+    const repo = dataSource.getRepository(lib.TaskResult);
+    const S = lib.TaskResultStatus || { READY: 'READY', RUNNING: 'RUNNING' };
+
+    return {
+      async setup() {
+        await repo.clear();
+      },
+      async enqueueOne(payload) {
+        await tasks.enqueue(NoopTasks, 'noop', [payload]);
+      },
+      async enqueueBulk(payloads) {
+        await tasks.enqueueMany(
+          NoopTasks,
+          'noop',
+          payloads.map((p) => [p]),
+        );
+      },
+      async pending() {
+        return repo.createQueryBuilder('t').where('t.status IN (:...s)', { s: [S.READY, S.RUNNING] }).getCount();
+      },
+      async startWorker({ concurrency, mode, onJob }) {
+        onJobHook = onJob;
+        const worker = app.get(lib.TaskWorker);
+        // 'drain': the jobs are already queued; batch mode runs what is due and resolves.
+        // 'idle': a long-running worker (latency); stop() ends it.
+        const options = mode === 'drain' ? { concurrency, batch: true, pollInterval: ctx.pollMs } : { concurrency, pollInterval: ctx.pollMs };
+        let finished = false;
+        const done = Promise.resolve(worker.run(options)).finally(() => {
+          finished = true;
+        });
+        return {
+          done,
+          async stop() {
+            if (!finished && typeof worker.stop === 'function') await worker.stop();
+            await done.catch(() => {});
+          },
+        };
+      },
+      async teardown() {
+        await app.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,33 @@
+import { TaskResult } from '../entities/task-result.entity';
+import { bindTaskResult, TaskResultSource } from '../entities/task-result.source';
+import type { NewTaskRow } from '../dialects/task-dialect.interface';
+import { TaskResultStatus } from '../task-result-status.enum';
+
+/** The entity of a just-inserted row, built in memory: enqueue never reads back what it wrote. */
+export function newTaskResult(row: NewTaskRow, source: TaskResultSource): TaskResult {
+  const result = new TaskResult();
+  Object.assign(result, {
+    id: row.id,
+    taskName: row.taskName,
+    status: TaskResultStatus.READY,
+    queueName: row.queueName,
+    priority: row.priority,
+    args: JSON.parse(row.args),
+    kwargs: JSON.parse(row.kwargs),
+    backend: row.backend,
+    runAfter: row.runAfter,
+    enqueuedAt: row.enqueuedAt,
+    startedAt: null,
+    finishedAt: null,
+    lastAttemptedAt: null,
+    maxAttempts: row.maxAttempts,
+    errors: [],
+    workerIds: [],
+    progress: null,
+    storedReturnValue: null,
+    claimedBy: null,
+    leaseExpiresAt: null,
+    cancelRequested: false,
+  } satisfies Partial<TaskResult>);
+  return bindTaskResult(result, source);
+}

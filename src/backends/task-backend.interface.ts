@@ -1,0 +1,17 @@
+import type { EntityManager } from 'typeorm';
+import type { TaskResult } from '../entities/task-result.entity';
+import type { TaskResultSource } from '../entities/task-result.source';
+import type { NewTaskRow, PruneRequest } from '../dialects/task-dialect.interface';
+import type { TaskBackendName } from '../interfaces/tasks-module-options.interface';
+
+/** Where enqueued tasks go: the database (for workers), or memory (`immediate`, `dummy`). */
+export interface TaskBackend extends TaskResultSource {
+  readonly name: TaskBackendName;
+  enqueue(rows: NewTaskRow[], manager?: EntityManager): Promise<TaskResult[]>;
+  /** Throws `TaskResultNotFoundError` for an unknown id. */
+  getResult(id: string): Promise<TaskResult>;
+  /** Cancels a READY task, or asks a RUNNING one to stop; returns the task as it is then. */
+  cancel(id: string): Promise<TaskResult>;
+  /** Deletes finished results in batches; returns how many. */
+  prune(request: PruneRequest): Promise<number>;
+}

@@ -1,0 +1,11 @@
+import { SetMetadata } from '@nestjs/common';
+import { TASK_METADATA } from '../tasks.constants';
+import { TaskOptions } from '../interfaces/task-options.interface';
+
+/**
+ * Marks a provider method as a task. It only records metadata: `TaskExplorer` finds the method
+ * when the application starts, so the provider must be registered in a module.
+ */
+export function Task(options: TaskOptions = {}): MethodDecorator {
+  return SetMetadata(TASK_METADATA, options);
+}

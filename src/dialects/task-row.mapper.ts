@@ -1,0 +1,66 @@
+import type { TaskResult } from '../entities/task-result.entity';
+
+/** Column name → entity property, for rows read with plain SQL. */
+const PROPERTIES: Record<string, keyof TaskResult> = {
+  id: 'id',
+  task_name: 'taskName',
+  status: 'status',
+  queue_name: 'queueName',
+  priority: 'priority',
+  args: 'args',
+  kwargs: 'kwargs',
+  backend: 'backend',
+  run_after: 'runAfter',
+  enqueued_at: 'enqueuedAt',
+  started_at: 'startedAt',
+  finished_at: 'finishedAt',
+  last_attempted_at: 'lastAttemptedAt',
+  max_attempts: 'maxAttempts',
+  errors: 'errors',
+  worker_ids: 'workerIds',
+  progress: 'progress',
+  return_value: 'storedReturnValue',
+  claimed_by: 'claimedBy',
+  lease_expires_at: 'leaseExpiresAt',
+  cancel_requested: 'cancelRequested',
+};
+const JSON_COLUMNS = new Set(['args', 'kwargs', 'errors', 'worker_ids', 'progress', 'return_value']);
+const DATE_COLUMNS = new Set(['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']);
+
+/** Drivers differ: SQLite and MariaDB hand JSON back as text, PostgreSQL and MySQL as values. */
+export function parseJsonColumn(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+/** SQLite stores `YYYY-MM-DD HH:MM:SS.SSS` in UTC, as TypeORM does. */
+export function toSqliteDate(date: Date | number): string {
+  return new Date(date).toISOString().slice(0, 23).replace('T', ' ');
+}
+
+function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  if (typeof value === 'string') return new Date(value.includes('T') ? value : `${value.replace(' ', 'T')}Z`);
+  return new Date(value as number);
+}
+
+/** A raw row (snake_case columns) as entity properties, for `refresh()` and `getResult()`. */
+export function mapTaskRow(row: Record<string, unknown>): Partial<TaskResult> {
+  const result: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    const property = PROPERTIES[column];
+    if (!property) continue;
+    if (JSON_COLUMNS.has(column)) {
+      try {
+        result[property] = parseJsonColumn(value);
+      } catch {
+        // A corrupt column must not make the row unreadable: show the raw text instead.
+        result[property] = value;
+      }
+    } else if (DATE_COLUMNS.has(column)) result[property] = toDate(value);
+    else if (column === 'cancel_requested') result[property] = Boolean(value);
+    else if (column === 'priority' || column === 'max_attempts') result[property] = Number(value);
+    else result[property] = value;
+  }
+  return result as Partial<TaskResult>;
+}

@@ -1,0 +1,163 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { TaskResultStatus, FINISHED_STATUSES } from '../task-result-status.enum';
+import type { TaskError } from '../interfaces/task-error.interface';
+import {
+  TaskCancelledError,
+  TaskFailedError,
+  TaskNotFinishedError,
+  TaskResultNotFoundError,
+  TaskWaitTimeoutError,
+  TasksError,
+} from '../task.errors';
+import { getTaskResultSource, TaskResultSource } from './task-result.source';
+
+export interface TaskProgress {
+  current: number;
+  total: number | null;
+  message: string | null;
+}
+
+export interface WaitOptions {
+  /** Milliseconds before `TaskWaitTimeoutError`; default 30 000. */
+  timeout?: number;
+  /** First delay between polls; default 50 ms, growing ×1.5. */
+  pollInterval?: number;
+  /** Longest delay between polls; default 500 ms. */
+  maxPollInterval?: number;
+}
+
+/**
+ * One enqueued task and everything that happened to it. The table is created by
+ * `TASKS_MIGRATIONS` (so the entity opts out of `synchronize`, whose column types could not
+ * match all three databases); query it with your own repositories like any other entity.
+ */
+@Entity({ name: 'task_results', synchronize: false })
+export class TaskResult<R = unknown> {
+  /** UUIDv7: sorts by creation time. */
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'task_name', type: 'varchar', length: 255 })
+  taskName!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: TaskResultStatus;
+
+  @Column({ name: 'queue_name', type: 'varchar', length: 255 })
+  queueName!: string;
+
+  @Column({ type: 'int' })
+  priority!: number;
+
+  @Column({ type: 'json' })
+  args!: unknown[];
+
+  @Column({ type: 'json' })
+  kwargs!: Record<string, unknown>;
+
+  /** Backend that stored the task: `database`, `immediate` or `dummy`. */
+  @Column({ type: 'varchar', length: 32 })
+  backend!: string;
+
+  /** Earliest time the task may start; the enqueue time unless `runAfter` was given or a retry was scheduled. */
+  @Column({ name: 'run_after', type: Date })
+  runAfter!: Date;
+
+  @Column({ name: 'enqueued_at', type: Date })
+  enqueuedAt!: Date;
+
+  /** When the first attempt started. */
+  @Column({ name: 'started_at', type: Date, nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'finished_at', type: Date, nullable: true })
+  finishedAt!: Date | null;
+
+  @Column({ name: 'last_attempted_at', type: Date, nullable: true })
+  lastAttemptedAt!: Date | null;
+
+  @Column({ name: 'max_attempts', type: 'int' })
+  maxAttempts!: number;
+
+  /** One per failed attempt, oldest first. */
+  @Column({ type: 'json' })
+  errors!: TaskError[];
+
+  /** Id of the worker that ran each attempt, in order. */
+  @Column({ name: 'worker_ids', type: 'json' })
+  workerIds!: string[];
+
+  @Column({ type: 'json', nullable: true })
+  progress!: TaskProgress | null;
+
+  /** The stored return value, whatever the status; prefer `returnValue`, which checks the status. */
+  @Column({ name: 'return_value', type: 'json', nullable: true })
+  storedReturnValue!: R | null;
+
+  /** Worker holding the current lease, while RUNNING. */
+  @Column({ name: 'claimed_by', type: 'varchar', length: 255, nullable: true })
+  claimedBy!: string | null;
+
+  @Column({ name: 'lease_expires_at', type: Date, nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  @Column({ name: 'cancel_requested', type: Boolean })
+  cancelRequested!: boolean;
+
+  /** The return value of a SUCCESSFUL task; throws for any other status. */
+  get returnValue(): R {
+    switch (this.status) {
+      case TaskResultStatus.SUCCESSFUL:
+        return this.storedReturnValue as R;
+      case TaskResultStatus.FAILED:
+        throw new TaskFailedError(this.id, this.errors?.[this.errors.length - 1]);
+      case TaskResultStatus.CANCELLED:
+        throw new TaskCancelledError(this.id);
+      default:
+        throw new TaskNotFinishedError(this.id, this.status);
+    }
+  }
+
+  get isFinished(): boolean {
+    return FINISHED_STATUSES.includes(this.status);
+  }
+
+  /** Attempts started so far. */
+  get attempts(): number {
+    return this.workerIds?.length ?? 0;
+  }
+
+  /** Reloads every column from the database, in place. */
+  async refresh(): Promise<this> {
+    const row = await this.source().load(this.id);
+    if (!row) throw new TaskResultNotFoundError(this.id);
+    Object.assign(this, row);
+    return this;
+  }
+
+  /** Resolves with the return value once the task finishes; throws if it fails, is cancelled or takes too long. */
+  async wait(options: WaitOptions = {}): Promise<R> {
+    const { timeout = 30_000, pollInterval = 50, maxPollInterval = 500 } = options;
+    const source = this.source();
+    const deadline = Date.now() + timeout;
+    let delay = pollInterval;
+    for (;;) {
+      if (!this.isFinished) await this.refresh();
+      if (this.isFinished) return this.returnValue;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new TaskWaitTimeoutError(this.id, this.status, timeout);
+      await source.waitForChange(this.id, Math.min(delay, left));
+      delay = Math.min(delay * 1.5, maxPollInterval);
+    }
+  }
+
+  private source(): TaskResultSource {
+    const source = getTaskResultSource(this);
+    if (!source) {
+      throw new TasksError(
+        'This TaskResult is not bound to a TasksModule: load it through a DataSource of an application that imports TasksModule.',
+      );
+    }
+    return source;
+  }
+}

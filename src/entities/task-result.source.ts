@@ -1,0 +1,33 @@
+import type { TaskResult } from './task-result.entity';
+
+/** Where a `TaskResult` reloads itself from: the backend of the application that produced or loaded it. */
+export interface TaskResultSource {
+  /** Every column of the row, as entity properties, or null if it is gone. */
+  load(id: string): Promise<Partial<TaskResult> | null>;
+  /** Resolves after `ms`, or sooner if the task may have changed. */
+  waitForChange(id: string, ms: number): Promise<void>;
+}
+
+const SOURCE = Symbol('nestjs-tasks:source');
+let fallback: TaskResultSource | undefined;
+
+export function bindTaskResult<T extends object>(result: T, source: TaskResultSource): T {
+  Object.defineProperty(result, SOURCE, { value: source, enumerable: false, configurable: true, writable: true });
+  return result;
+}
+
+export function getTaskResultSource(result: object): TaskResultSource | undefined {
+  return (result as { [SOURCE]?: TaskResultSource })[SOURCE] ?? fallback;
+}
+
+/**
+ * Instances built by hand (`repository.create()`, `Object.assign(new TaskResult(), …)`) have no
+ * source of their own; they use the most recently started application's.
+ */
+export function setFallbackTaskResultSource(source: TaskResultSource | undefined): void {
+  fallback = source;
+}
+
+export function clearFallbackTaskResultSource(source: TaskResultSource): void {
+  if (fallback === source) fallback = undefined;
+}

@@ -1,0 +1,45 @@
+export { TasksModule } from './tasks.module';
+export { Task } from './decorators/task.decorator';
+export { TaskService } from './task.service';
+export { TaskResult } from './entities/task-result.entity';
+export type { TaskProgress, WaitOptions } from './entities/task-result.entity';
+export { TaskResultStatus } from './task-result-status.enum';
+export type { TaskError } from './interfaces/task-error.interface';
+export type { TaskContext } from './task-context';
+export { TaskWorker } from './worker/task.worker';
+export type { WorkerSummary } from './worker/task.worker';
+export { runWorker } from './worker/run-worker';
+export type { RunWorkerOptions } from './worker/run-worker';
+export { parseWorkerFlags } from './worker/worker-flags';
+export { TASKS_MIGRATIONS, CreateTaskResults1763798400000 } from '../migrations';
+export { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
+export { DummyBackend, MemoryBackend } from './backends/memory.backend';
+export { ImmediateBackend } from './backends/immediate.backend';
+export type { TaskBackend } from './backends/task-backend.interface';
+export type { TaskOptions, BackoffFunction } from './interfaces/task-options.interface';
+export type { WorkerOptions } from './interfaces/worker-options.interface';
+export type {
+  TasksModuleOptions, TasksModuleAsyncOptions, TasksModuleRootOptions, TasksOptionsFactory, TaskBackendName,
+} from './interfaces/tasks-module-options.interface';
+export type {
+  EnqueueOptions, EnqueueWithKwargs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn,
+} from './interfaces/task-types';
+export {
+  TasksError,
+  InvalidTaskError,
+  DuplicateTaskError,
+  InvalidTaskArgumentsError,
+  TaskPayloadTooLargeError,
+  InvalidTaskReturnValueError,
+  UnknownTaskError,
+  CorruptTaskRowError,
+  TaskResultNotFoundError,
+  TaskNotFinishedError,
+  TaskFailedError,
+  TaskCancelledError,
+  TaskWaitTimeoutError,
+  TaskTimeoutError,
+  WorkerLostError,
+  TaskContextError,
+  InvalidWorkerOptionError,
+} from './task.errors';

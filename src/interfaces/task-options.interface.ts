@@ -1,0 +1,17 @@
+/** Milliseconds to wait before retry number `attempt + 1`, given the attempt that just failed (1-based). */
+export type BackoffFunction = (attempt: number) => number;
+
+export interface TaskOptions {
+  /** Stored name of the task; default `ClassName.methodName`. Keep it stable: rows refer to it. */
+  name?: string;
+  /** Default `'default'`. */
+  queueName?: string;
+  /** Integer -100..100, higher runs first; default 0. */
+  priority?: number;
+  /** Default 1 (no retry). */
+  maxAttempts?: number;
+  /** Delay before a retry, in ms or as a function of the failed attempt; default exponential with jitter. */
+  backoff?: number | BackoffFunction;
+  /** Milliseconds; the task's `AbortSignal` fires and the attempt fails with `TaskTimeoutError`. */
+  timeout?: number;
+}

@@ -1,0 +1,47 @@
+import type { EntityManager } from 'typeorm';
+
+/** Names of the methods of `T`. */
+export type TaskMethodName<T> = {
+  [K in keyof T]-?: T[K] extends (...args: any[]) => any ? K : never;
+}[keyof T] &
+  string;
+
+/** Parameters of method `K` of `T`. */
+export type TaskArgs<T, K extends keyof T> = T[K] extends (...args: infer A) => any ? A : never;
+
+/** What method `K` of `T` resolves to. */
+export type TaskReturn<T, K extends keyof T> = T[K] extends (...args: any[]) => infer R ? Awaited<R> : never;
+
+/** All parameters but the last, for tasks enqueued with `kwargs`. */
+export type LeadingArgs<A extends unknown[]> = Required<A> extends [...infer Head, unknown] ? Head : A;
+/** The last parameter, the one `kwargs` fills. */
+export type LastArg<A extends unknown[]> = Required<A> extends [...unknown[], infer Last] ? Last : never;
+
+export interface EnqueueOptions {
+  /** Overrides the task's priority (-100..100). */
+  priority?: number;
+  /** Overrides the task's queue; must be one of the module's `queues` when those are set. */
+  queueName?: string;
+  /** Do not start before this time. */
+  runAfter?: Date;
+  /** Overrides the task's `maxAttempts`. */
+  maxAttempts?: number;
+  /** Enqueue inside this transaction: rolled back, nothing was enqueued. */
+  manager?: EntityManager;
+}
+
+export interface EnqueueWithKwargs<K> extends EnqueueOptions {
+  /** Passed to the method as one extra, last argument. */
+  kwargs: K;
+}
+
+export interface PruneOptions {
+  /** Delete results finished before this time (a Date, or ms before now). */
+  olderThan: Date | number;
+  /** Default: SUCCESSFUL, FAILED and CANCELLED. Unfinished tasks are never pruned. */
+  statuses?: ('SUCCESSFUL' | 'FAILED' | 'CANCELLED')[];
+  /** Default: every queue. */
+  queues?: string[];
+  /** Rows deleted per statement; default 1000. */
+  batchSize?: number;
+}

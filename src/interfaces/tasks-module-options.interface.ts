@@ -1,0 +1,33 @@
+import { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
+import { WorkerOptions } from './worker-options.interface';
+
+export type TaskBackendName = 'database' | 'immediate' | 'dummy';
+
+export interface TasksModuleOptions {
+  /** `database` (default) stores tasks for workers; `immediate` runs them inside `enqueue`; `dummy` stores them in memory and runs nothing. */
+  backend?: TaskBackendName;
+  /** Valid queue names; omitted: any. */
+  queues?: string[];
+  /** Largest accepted `args` + `kwargs`, in bytes of JSON; default 1 MiB. */
+  maxPayloadSize?: number;
+  /** Defaults for `TaskWorker.run()` and `runWorker()`; flags and explicit options win. */
+  worker?: WorkerOptions;
+}
+
+export interface TasksOptionsFactory {
+  createTasksOptions(): Promise<TasksModuleOptions> | TasksModuleOptions;
+}
+
+export interface TasksModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  useFactory?: (...args: any[]) => Promise<TasksModuleOptions> | TasksModuleOptions;
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useClass?: Type<TasksOptionsFactory>;
+  useExisting?: Type<TasksOptionsFactory>;
+  /** Name of the TypeORM connection to use (as given to `TypeOrmModule.forRoot({ name })`). */
+  dataSource?: string;
+}
+
+export interface TasksModuleRootOptions extends TasksModuleOptions {
+  /** Name of the TypeORM connection to use (as given to `TypeOrmModule.forRoot({ name })`). */
+  dataSource?: string;
+}

@@ -1,0 +1,18 @@
+export interface WorkerOptions {
+  /** Queues to take tasks from; `'*'` for all. Default `['default']`. */
+  queues?: string[] | '*';
+  /** Tasks run at once by this worker; default 10. */
+  concurrency?: number;
+  /** Milliseconds between polls when idle; default 1000. */
+  pollInterval?: number;
+  /** Run what is due, then stop. */
+  batch?: boolean;
+  /** Stop after claiming this many tasks. */
+  maxTasks?: number;
+  /** Default `host:pid:random`. */
+  workerId?: string;
+  /** Milliseconds running tasks get to finish after a stop signal; default 30 000. */
+  shutdownTimeout?: number;
+  /** Milliseconds a claim stays valid without renewal; default 30 000. */
+  leaseDuration?: number;
+}

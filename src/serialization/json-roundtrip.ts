@@ -1,0 +1,65 @@
+/**
+ * A value survives `JSON.parse(JSON.stringify(value))` unchanged only if it is built from
+ * null, booleans, finite numbers, strings, arrays without holes and plain objects, without cycles.
+ * Everything else would be silently altered (a Date becomes a string, `undefined` disappears),
+ * so tasks refuse it up front instead of running later with different arguments.
+ */
+export interface JsonMismatch {
+  path: string;
+  reason: string;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+function child(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+export function findJsonMismatch(value: unknown, path: string): JsonMismatch | null {
+  return check(value, path, new Set());
+}
+
+function check(value: unknown, path: string, ancestors: Set<object>): JsonMismatch | null {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      return Number.isFinite(value) ? null : { path, reason: `${value} is not a JSON number` };
+    case 'undefined':
+      return { path, reason: 'undefined is not JSON (use null)' };
+    case 'bigint':
+      return { path, reason: 'a BigInt is not JSON (pass it as a string)' };
+    case 'function':
+      return { path, reason: 'a function is not JSON' };
+    case 'symbol':
+      return { path, reason: 'a symbol is not JSON' };
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (ancestors.has(object)) return { path, reason: 'a cycle is not JSON' };
+  if (Array.isArray(object)) {
+    ancestors.add(object);
+    for (let i = 0; i < object.length; i++) {
+      if (!(i in object)) return { path: child(path, i), reason: 'an array hole is not JSON' };
+      const found = check(object[i], child(path, i), ancestors);
+      if (found) return found;
+    }
+    ancestors.delete(object);
+    return null;
+  }
+  const proto = Object.getPrototypeOf(object);
+  if (proto !== Object.prototype && proto !== null) {
+    const kind = object instanceof Date ? 'a Date' : `an instance of ${proto?.constructor?.name ?? 'a class'}`;
+    return { path, reason: `${kind} is not plain JSON (pass a string, number or plain object)` };
+  }
+  if (Object.getOwnPropertySymbols(object).length > 0) return { path, reason: 'symbol keys are not JSON' };
+  ancestors.add(object);
+  for (const key of Object.keys(object)) {
+    const found = check((object as Record<string, unknown>)[key], child(path, key), ancestors);
+    if (found) return found;
+  }
+  ancestors.delete(object);
+  return null;
+}

@@ -1,0 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TaskResult } from './entities/task-result.entity';
+
+/** What a running task can see of itself, through `TaskService.context()`. */
+export interface TaskContext<R = unknown> {
+  /** The task's row (as claimed; `refresh()` it for more). */
+  readonly taskResult: TaskResult<R>;
+  /** 1-based. */
+  readonly attempt: number;
+  readonly workerId: string;
+  /** Fires on timeout, cancellation, shutdown or a lost lease; long tasks should watch it. */
+  readonly signal: AbortSignal;
+  /** Records progress on the row, for whoever watches the result. */
+  setProgress(current: number, total?: number, message?: string): Promise<void>;
+}
+
+export const taskContextStorage = new AsyncLocalStorage<TaskContext>();

@@ -1,0 +1,13 @@
+import { v7 as uuidv7 } from 'uuid';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** UUIDv7: time-ordered, so new rows land at the end of the primary key index. */
+export function newTaskId(): string {
+  return uuidv7();
+}
+
+/** Malformed ids never reach the database (PostgreSQL would reject them as uuid). */
+export function isTaskId(id: unknown): id is string {
+  return typeof id === 'string' && UUID.test(id);
+}

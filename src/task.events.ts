@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+
+/**
+ * In-process signals between the service, the worker and waiting results of one application:
+ * a new task (wake an idle worker now rather than at its next poll), a changed task (wake
+ * `wait()`), a cancellation (abort a running task now rather than at its next lease renewal).
+ */
+@Injectable()
+export class TaskEvents {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  enqueued(queueName: string): void {
+    this.emitter.emit('enqueued', queueName);
+  }
+
+  changed(id: string): void {
+    this.emitter.emit(`changed:${id}`);
+  }
+
+  cancelRequested(id: string): void {
+    this.emitter.emit('cancel', id);
+  }
+
+  onEnqueued(listener: (queueName: string) => void): () => void {
+    return this.subscribe('enqueued', listener);
+  }
+
+  onCancelRequested(listener: (id: string) => void): () => void {
+    return this.subscribe('cancel', listener);
+  }
+
+  /** Resolves after `ms`, or at once when task `id` changes. */
+  waitForChange(id: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.emitter.off(`changed:${id}`, done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.emitter.once(`changed:${id}`, done);
+    });
+  }
+
+  private subscribe(event: string, listener: (...args: any[]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+}

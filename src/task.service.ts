@@ -1,0 +1,152 @@
+import { Inject, Injectable, Type } from '@nestjs/common';
+import type { TaskResult } from './entities/task-result.entity';
+import type { TaskBackend } from './backends/task-backend.interface';
+import type { NewTaskRow } from './dialects/task-dialect.interface';
+import { TaskDefinition, TaskRegistry } from './task.registry';
+import { TASK_BACKEND, TASKS_MODULE_OPTIONS, DEFAULT_MAX_PAYLOAD_SIZE } from './tasks.constants';
+import type { TasksModuleOptions } from './interfaces/tasks-module-options.interface';
+import type {
+  EnqueueOptions, EnqueueWithKwargs, LastArg, LeadingArgs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn,
+} from './interfaces/task-types';
+import { InvalidTaskError, InvalidTaskArgumentsError, TaskContextError } from './task.errors';
+import { validatePriority } from './task.validation';
+import { encodeTaskPayload } from './serialization/task-payload';
+import { newTaskId } from './task-id';
+import { taskContextStorage, TaskContext } from './task-context';
+import { FINISHED_STATUSES, TaskResultStatus } from './task-result-status.enum';
+
+/** Enqueue tasks, read and cancel their results. */
+@Injectable()
+export class TaskService {
+  private readonly maxPayloadSize: number;
+  private readonly queues?: ReadonlySet<string>;
+
+  constructor(
+    @Inject(TASK_BACKEND) private readonly backend: TaskBackend,
+    private readonly registry: TaskRegistry,
+    @Inject(TASKS_MODULE_OPTIONS) options: TasksModuleOptions,
+  ) {
+    this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
+    this.queues = options.queues ? new Set(options.queues) : undefined;
+  }
+
+  /** Enqueues `instance.method(...args)` of a `@Task()` method. */
+  enqueue<T, K extends TaskMethodName<T>>(
+    target: Type<T>, method: K, args: TaskArgs<T, K>, options?: EnqueueOptions,
+  ): Promise<TaskResult<TaskReturn<T, K>>>;
+  /** Enqueues `instance.method(...args, kwargs)`: `kwargs` fills the method's last parameter. */
+  enqueue<T, K extends TaskMethodName<T>>(
+    target: Type<T>, method: K, args: LeadingArgs<TaskArgs<T, K>>, options: EnqueueWithKwargs<LastArg<TaskArgs<T, K>>>,
+  ): Promise<TaskResult<TaskReturn<T, K>>>;
+  /** Enqueues a task by its stored name. */
+  enqueue<R = unknown>(name: string, args: unknown[], options?: EnqueueOptions & { kwargs?: Record<string, unknown> }): Promise<TaskResult<R>>;
+  async enqueue(...params: unknown[]): Promise<TaskResult> {
+    const { definition, rest } = this.resolve(params);
+    const [args, options = {}] = rest as [unknown[], EnqueueOptions & { kwargs?: unknown }];
+    const [result] = await this.backend.enqueue([this.prepare(definition, args, options, options.kwargs)], options.manager);
+    return result;
+  }
+
+  /** Enqueues one task per entry of `argsList`, in one statement. */
+  enqueueMany<T, K extends TaskMethodName<T>>(
+    target: Type<T>, method: K, argsList: TaskArgs<T, K>[], options?: EnqueueOptions,
+  ): Promise<TaskResult<TaskReturn<T, K>>[]>;
+  enqueueMany<R = unknown>(name: string, argsList: unknown[][], options?: EnqueueOptions): Promise<TaskResult<R>[]>;
+  async enqueueMany(...params: unknown[]): Promise<TaskResult[]> {
+    const { definition, rest } = this.resolve(params);
+    const [argsList, options = {}] = rest as [unknown[][], EnqueueOptions];
+    if (!Array.isArray(argsList)) {
+      throw new InvalidTaskArgumentsError(`enqueueMany(${definition.name}) takes an array of argument arrays.`);
+    }
+    if (argsList.length === 0) return [];
+    const rows = argsList.map((args, index) => {
+      try {
+        return this.prepare(definition, args, options, undefined);
+      } catch (error) {
+        if (error instanceof InvalidTaskArgumentsError) {
+          throw new InvalidTaskArgumentsError(`Task ${index} of enqueueMany: ${error.message}`, `[${index}].${error.path}`);
+        }
+        throw error;
+      }
+    });
+    return this.backend.enqueue(rows, options.manager);
+  }
+
+  /** The result of task `id`; `TaskResultNotFoundError` if there is none. */
+  getResult<R = unknown>(id: string): Promise<TaskResult<R>> {
+    return this.backend.getResult(id) as Promise<TaskResult<R>>;
+  }
+
+  /** READY → CANCELLED at once; RUNNING → its signal fires and it ends CANCELLED. Returns the task as it is now. */
+  cancel<R = unknown>(id: string): Promise<TaskResult<R>> {
+    return this.backend.cancel(id) as Promise<TaskResult<R>>;
+  }
+
+  /** Deletes finished results older than `olderThan`, in bounded batches; returns how many. */
+  prune(options: PruneOptions): Promise<number> {
+    const olderThan = typeof options.olderThan === 'number' ? new Date(Date.now() - options.olderThan) : options.olderThan;
+    const statuses = (options.statuses ?? FINISHED_STATUSES) as TaskResultStatus[];
+    for (const status of statuses) {
+      if (!FINISHED_STATUSES.includes(status)) {
+        throw new InvalidTaskError(`prune() deletes finished results only; ${status} is not a finished status.`);
+      }
+    }
+    return this.backend.prune({ olderThan, statuses, queues: options.queues ?? null, batchSize: options.batchSize ?? 1000 });
+  }
+
+  /** The running task's context; throws `TaskContextError` outside a task. */
+  context<R = unknown>(): TaskContext<R> {
+    const context = taskContextStorage.getStore();
+    if (!context) throw new TaskContextError('TaskService.context() was called outside a running task.');
+    return context as TaskContext<R>;
+  }
+
+  private resolve(params: unknown[]): { definition: TaskDefinition; rest: unknown[] } {
+    const [first, ...rest] = params;
+    if (typeof first === 'string') {
+      const definition = this.registry.get(first);
+      if (!definition) throw new InvalidTaskError(`No task named "${first}". Known tasks: ${this.knownTasks()}.`);
+      return { definition, rest };
+    }
+    const method = rest.shift();
+    const definition = typeof first === 'function' ? this.registry.getByMethod(first as Type<unknown>, String(method)) : undefined;
+    if (!definition) {
+      const where = typeof first === 'function' ? `${first.name}.${String(method)}` : String(first);
+      throw new InvalidTaskError(`${where} is not a task: mark the method with @Task() on a provider of a module. Known tasks: ${this.knownTasks()}.`);
+    }
+    return { definition, rest };
+  }
+
+  private prepare(definition: TaskDefinition, args: unknown, options: EnqueueOptions, kwargs: unknown): NewTaskRow {
+    const queueName = options.queueName ?? definition.queueName;
+    if (this.queues && !this.queues.has(queueName)) {
+      throw new InvalidTaskError(`Queue "${queueName}" of ${definition.name} is not one of the module's queues: ${[...this.queues].join(', ')}.`);
+    }
+    const priority = options.priority === undefined ? definition.priority : validatePriority(options.priority, `enqueue(${definition.name})`);
+    const maxAttempts = options.maxAttempts ?? definition.maxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new InvalidTaskError(`enqueue(${definition.name}): maxAttempts must be an integer >= 1, got ${maxAttempts}.`);
+    }
+    if (options.runAfter !== undefined && !(options.runAfter instanceof Date && !Number.isNaN(options.runAfter.getTime()))) {
+      throw new InvalidTaskError(`enqueue(${definition.name}): runAfter must be a valid Date.`);
+    }
+    const payload = encodeTaskPayload(definition.name, args, kwargs, this.maxPayloadSize);
+    const enqueuedAt = new Date();
+    return {
+      id: newTaskId(),
+      taskName: definition.name,
+      queueName,
+      priority,
+      args: payload.args,
+      kwargs: payload.kwargs,
+      backend: this.backend.name,
+      runAfter: options.runAfter ?? enqueuedAt,
+      enqueuedAt,
+      maxAttempts,
+    };
+  }
+
+  private knownTasks(): string {
+    return this.registry.all().map((definition) => definition.name).join(', ') || 'none';
+  }
+}

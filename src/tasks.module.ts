@@ -1,0 +1,84 @@
+import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TaskResult } from './entities/task-result.entity';
+import { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
+import type {
+  TasksModuleAsyncOptions, TasksModuleOptions, TasksModuleRootOptions, TasksOptionsFactory,
+} from './interfaces/tasks-module-options.interface';
+import { TaskRegistry } from './task.registry';
+import { TaskExplorer } from './task.explorer';
+import { TaskEvents } from './task.events';
+import { TaskService } from './task.service';
+import { TaskExecutor } from './worker/task.executor';
+import { TaskWorker } from './worker/task.worker';
+import { DatabaseBackend } from './backends/database.backend';
+import { ImmediateBackend } from './backends/immediate.backend';
+import { DummyBackend } from './backends/memory.backend';
+import type { TaskBackend } from './backends/task-backend.interface';
+import { InvalidTaskError } from './task.errors';
+
+/**
+ * Background tasks stored in the application's database. Global: import it once, in the root
+ * module, after `TypeOrmModule.forRoot()`.
+ */
+@Module({})
+export class TasksModule {
+  static forRoot(options: TasksModuleRootOptions = {}): DynamicModule {
+    const { dataSource, ...moduleOptions } = options;
+    const usesDatabase = (options.backend ?? 'database') === 'database';
+    return this.build(
+      { provide: TASKS_MODULE_OPTIONS, useValue: moduleOptions },
+      usesDatabase ? [TypeOrmModule.forFeature([TaskResult], dataSource)] : [],
+      dataSource,
+    );
+  }
+
+  static forRootAsync(options: TasksModuleAsyncOptions): DynamicModule {
+    return this.build(
+      this.asyncOptionsProvider(options),
+      [...(options.imports ?? []), TypeOrmModule.forFeature([TaskResult], options.dataSource)],
+      options.dataSource,
+      options.useClass ? [{ provide: options.useClass, useClass: options.useClass }] : [],
+    );
+  }
+
+  private static build(optionsProvider: Provider, imports: DynamicModule['imports'], dataSource: string | undefined, extra: Provider[] = []): DynamicModule {
+    const backendProvider: Provider = {
+      provide: TASK_BACKEND,
+      inject: [TASKS_MODULE_OPTIONS, ModuleRef, TaskEvents, TaskExecutor],
+      useFactory: (options: TasksModuleOptions, moduleRef: ModuleRef, events: TaskEvents, executor: TaskExecutor): TaskBackend => {
+        switch (options.backend ?? 'database') {
+          case 'database':
+            return new DatabaseBackend(moduleRef, events, dataSource);
+          case 'immediate':
+            return new ImmediateBackend(events, executor);
+          case 'dummy':
+            return new DummyBackend(events);
+          default:
+            throw new InvalidTaskError(`TasksModule option backend must be 'database', 'immediate' or 'dummy', got ${JSON.stringify(options.backend)}.`);
+        }
+      },
+    };
+    return {
+      module: TasksModule,
+      global: true,
+      imports: [DiscoveryModule, ...(imports ?? [])],
+      providers: [optionsProvider, ...extra, backendProvider, TaskRegistry, TaskExplorer, TaskEvents, TaskExecutor, TaskService, TaskWorker],
+      exports: [TASKS_MODULE_OPTIONS, TASK_BACKEND, TaskService, TaskWorker, TaskRegistry],
+    };
+  }
+
+  private static asyncOptionsProvider(options: TasksModuleAsyncOptions): Provider {
+    if (options.useFactory) {
+      return { provide: TASKS_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] };
+    }
+    const factory = (options.useClass ?? options.useExisting) as Type<TasksOptionsFactory> | undefined;
+    if (!factory) throw new InvalidTaskError('TasksModule.forRootAsync() needs useFactory, useClass or useExisting.');
+    return {
+      provide: TASKS_MODULE_OPTIONS,
+      useFactory: (instance: TasksOptionsFactory) => instance.createTasksOptions(),
+      inject: [factory],
+    };
+  }
+}

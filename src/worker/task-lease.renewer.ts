@@ -1,0 +1,53 @@
+import { Logger } from '@nestjs/common';
+import type { TaskDialect } from '../dialects/task-dialect.interface';
+
+export interface HeldAttempt {
+  /** `id:attempt` */
+  key: string;
+  id: string;
+  done: boolean;
+}
+
+/**
+ * Renews this worker's leases every third of a lease duration, and through the same round trip
+ * learns which of its tasks were cancelled by another process and which leases it lost.
+ */
+export class TaskLeaseRenewer {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly dialect: TaskDialect,
+    private readonly workerId: string,
+    private readonly leaseMs: number,
+    private readonly held: () => Iterable<HeldAttempt>,
+    private readonly onCancelRequested: (id: string) => void,
+    private readonly onLeaseLost: (key: string) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.leaseMs / 3)));
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async renew(): Promise<void> {
+    // Only attempts claimed before the query can be judged by its answer.
+    const before = [...this.held()];
+    if (before.length === 0) return;
+    try {
+      const renewal = await this.dialect.renewLeases(this.workerId, this.leaseMs);
+      renewal.cancelRequested.forEach((id) => this.onCancelRequested(id));
+      for (const attempt of before) {
+        if (!attempt.done && !renewal.held.has(attempt.key)) {
+          this.logger.warn(`Lost the lease of task ${attempt.id}; abandoning this attempt (another worker may run it).`);
+          this.onLeaseLost(attempt.key);
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`Could not renew leases: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { TaskRegistry, TaskDefinition } from '../task.registry';
+import { CorruptTaskRowError, TaskTimeoutError, UnknownTaskError } from '../task.errors';
+import { encodeReturnValue } from '../serialization/task-payload';
+import { parseJsonColumn } from '../dialects/task-row.mapper';
+import type { ClaimedTask } from '../dialects/task-dialect.interface';
+import { taskContextStorage, TaskContext } from '../task-context';
+import type { TaskResult } from '../entities/task-result.entity';
+import { AbortCause, AttemptAbort, AttemptResult } from './task-attempt';
+import { toTaskError } from './task-error.factory';
+
+export interface AttemptHooks {
+  workerId: string;
+  controller: AbortController;
+  setProgress(progress: string): Promise<void>;
+  /** Builds the row as an entity, only if the task asks for `context().taskResult`. */
+  taskResult(): TaskResult;
+}
+
+/**
+ * Runs one attempt of one task: decodes its arguments, calls the method inside its context,
+ * enforces the timeout and turns whatever happens into an `AttemptResult`. It never throws.
+ */
+@Injectable()
+export class TaskExecutor {
+  constructor(private readonly registry: TaskRegistry) {}
+
+  async execute(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    const definition = this.registry.get(task.taskName);
+    if (!definition) {
+      return this.failed(new UnknownTaskError(
+        `No task named "${task.taskName}" is defined in this application (renamed or removed?).`), task.attempt, false);
+    }
+    let args: unknown[];
+    let kwargs: Record<string, unknown> | undefined;
+    try {
+      ({ args, kwargs } = decodePayload(task));
+    } catch (error) {
+      return this.failed(error, task.attempt, false);
+    }
+    const { controller } = hooks;
+    if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
+    const timer = definition.timeout
+      ? setTimeout(() => controller.abort(new TaskTimeoutError(definition.timeout!)), definition.timeout)
+      : undefined;
+    try {
+      const value = await Promise.race([this.invoke(definition, task, args, kwargs, hooks), whenAborted(controller.signal)]);
+      if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
+      return { kind: 'succeeded', returnValue: encodeReturnValue(definition.name, value) };
+    } catch (error) {
+      // A task that fails because its signal fired is reported as the abort, not as its own error.
+      if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
+      return this.failed(error, task.attempt, true);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private invoke(definition: TaskDefinition, task: ClaimedTask, args: unknown[], kwargs: Record<string, unknown> | undefined, hooks: AttemptHooks): Promise<unknown> {
+    let taskResult: TaskResult | undefined;
+    const context: TaskContext = {
+      get taskResult() {
+        return (taskResult ??= hooks.taskResult());
+      },
+      attempt: task.attempt,
+      workerId: hooks.workerId,
+      signal: hooks.controller.signal,
+      setProgress: (current, total, message) =>
+        hooks.setProgress(JSON.stringify({ current, total: total ?? null, message: message ?? null })),
+    };
+    const callArgs = kwargs === undefined ? args : [...args, kwargs];
+    // The method runs inside an async function so a synchronous throw becomes a rejection.
+    return taskContextStorage.run(context, async () => definition.instance[definition.methodName](...callArgs));
+  }
+
+  private failed(error: unknown, attempt: number, retryable: boolean): AttemptResult {
+    return { kind: 'failed', error: toTaskError(error, attempt), retryable };
+  }
+}
+
+function decodePayload(task: ClaimedTask): { args: unknown[]; kwargs: Record<string, unknown> | undefined } {
+  let args: unknown;
+  let kwargs: unknown;
+  try {
+    args = parseJsonColumn(task.args);
+    kwargs = parseJsonColumn(task.kwargs);
+  } catch (error) {
+    throw new CorruptTaskRowError(`The stored arguments of task ${task.id} are not valid JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(args)) throw new CorruptTaskRowError(`The stored args of task ${task.id} are not a JSON array.`);
+  if (kwargs !== null && kwargs !== undefined && (typeof kwargs !== 'object' || Array.isArray(kwargs))) {
+    throw new CorruptTaskRowError(`The stored kwargs of task ${task.id} are not a JSON object.`);
+  }
+  const hasKwargs = kwargs && Object.keys(kwargs).length > 0;
+  return { args, kwargs: hasKwargs ? (kwargs as Record<string, unknown>) : undefined };
+}
+
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+function aborted(reason: unknown, attempt: number): AttemptResult {
+  if (reason instanceof TaskTimeoutError) return { kind: 'failed', error: toTaskError(reason, attempt), retryable: true };
+  return { kind: 'aborted', cause: reason instanceof AttemptAbort ? reason.abortCause : AbortCause.SHUTDOWN };
+}

@@ -1,0 +1,63 @@
+import { parseArgs } from 'node:util';
+import type { WorkerOptions } from '../interfaces/worker-options.interface';
+import { InvalidWorkerOptionError } from '../task.errors';
+
+const USAGE = `Options:
+  --queue a,b             queues to take tasks from ('*' for all; default: default)
+  --concurrency N         tasks run at once (default 10)
+  --interval MS           poll interval when idle (default 1000)
+  --batch                 run what is due, then exit
+  --max-tasks N           exit after N tasks
+  --worker-id ID          default host:pid:random
+  --lease-duration MS     default 30000
+  --shutdown-timeout MS   time running tasks get after SIGTERM (default 30000)`;
+
+/** Worker options from command-line flags; throws `InvalidWorkerOptionError` naming the bad flag. */
+export function parseWorkerFlags(argv: string[]): WorkerOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        queue: { type: 'string' },
+        concurrency: { type: 'string' },
+        interval: { type: 'string' },
+        batch: { type: 'boolean' },
+        'max-tasks': { type: 'string' },
+        'worker-id': { type: 'string' },
+        'lease-duration': { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new InvalidWorkerOptionError('argv', `${(error as Error).message}\n${USAGE}`);
+  }
+  const options: WorkerOptions = {};
+  if (values.queue !== undefined) {
+    const queue = String(values.queue).trim();
+    options.queues = queue === '*' ? '*' : queue.split(',').map((name) => name.trim());
+    if (options.queues !== '*' && options.queues.some((name) => name === '')) {
+      throw new InvalidWorkerOptionError('queues', `--queue must be a comma-separated list of queue names or '*', got "${values.queue}".`);
+    }
+  }
+  const numbers: [string, keyof WorkerOptions][] = [
+    ['concurrency', 'concurrency'],
+    ['interval', 'pollInterval'],
+    ['max-tasks', 'maxTasks'],
+    ['lease-duration', 'leaseDuration'],
+    ['shutdown-timeout', 'shutdownTimeout'],
+  ];
+  for (const [flag, option] of numbers) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    if (!/^\d+$/.test(String(raw))) {
+      throw new InvalidWorkerOptionError(option, `--${flag} must be a whole number, got "${raw}".`);
+    }
+    (options as Record<string, unknown>)[option] = Number(raw);
+  }
+  if (values.batch) options.batch = true;
+  if (values['worker-id'] !== undefined) options.workerId = String(values['worker-id']);
+  return options;
+}
