@@ -29,7 +29,8 @@ export class TasksModule {
     const usesDatabase = (options.backend ?? 'database') === 'database';
     return this.build(
       { provide: TASKS_MODULE_OPTIONS, useValue: moduleOptions },
-      usesDatabase ? [TypeOrmModule.forFeature([TaskResult], dataSource)] : [],
+      [],
+      usesDatabase ? TypeOrmModule.forFeature([TaskResult], dataSource) : undefined,
       dataSource,
     );
   }
@@ -37,13 +38,21 @@ export class TasksModule {
   static forRootAsync(options: TasksModuleAsyncOptions): DynamicModule {
     return this.build(
       this.asyncOptionsProvider(options),
-      [...(options.imports ?? []), TypeOrmModule.forFeature([TaskResult], options.dataSource)],
+      options.imports ?? [],
+      TypeOrmModule.forFeature([TaskResult], options.dataSource),
       options.dataSource,
       options.useClass ? [{ provide: options.useClass, useClass: options.useClass }] : [],
     );
   }
 
-  private static build(optionsProvider: Provider, imports: DynamicModule['imports'], dataSource: string | undefined, extra: Provider[] = []): DynamicModule {
+  private static build(
+    optionsProvider: Provider,
+    imports: NonNullable<DynamicModule['imports']>,
+    entityFeature: DynamicModule | undefined,
+    dataSource: string | undefined,
+    extra: Provider[] = [],
+  ): DynamicModule {
+    const feature = entityFeature ? [entityFeature] : [];
     const backendProvider: Provider = {
       provide: TASK_BACKEND,
       inject: [TASKS_MODULE_OPTIONS, ModuleRef, TaskEvents, TaskExecutor],
@@ -63,9 +72,10 @@ export class TasksModule {
     return {
       module: TasksModule,
       global: true,
-      imports: [DiscoveryModule, ...(imports ?? [])],
+      imports: [DiscoveryModule, ...imports, ...feature],
       providers: [optionsProvider, ...extra, backendProvider, TaskRegistry, TaskExplorer, TaskEvents, TaskExecutor, TaskService, TaskWorker],
-      exports: [TASKS_MODULE_OPTIONS, TASK_BACKEND, TaskService, TaskWorker, TaskRegistry],
+      // Re-exporting the TypeORM feature module makes @InjectRepository(TaskResult) work anywhere.
+      exports: [TASKS_MODULE_OPTIONS, TASK_BACKEND, TaskService, TaskWorker, TaskRegistry, ...feature],
     };
   }
 

@@ -125,7 +125,7 @@ async function benchSystem(system, opts, emit) {
     if (m.has('enqueue_one')) {
       await guard('enqueue_one', async () => {
         await driver.call('setup');
-        const r = await driver.call('enqueueOneTimed', { n: opts.n, maxSeconds: opts.maxSeconds });
+        const r = await driver.call('enqueueOneTimed', { n: opts.n, maxSeconds: opts.maxSeconds, warmup: Math.min(200, Math.ceil(opts.n / 10)) });
         const v = r.count / (r.ms / 1000);
         const partial = r.count < opts.n;
         rowOut('enqueue_one', r.count, 1, v, 'jobs/s', partial ? { partial: true } : {});
@@ -136,7 +136,7 @@ async function benchSystem(system, opts, emit) {
     if (m.has('enqueue_bulk')) {
       await guard('enqueue_bulk', async () => {
         await driver.call('setup');
-        const r = await driver.call('enqueueBulkTimed', { n: opts.n, batch: opts.batch, maxSeconds: opts.maxSeconds });
+        const r = await driver.call('enqueueBulkTimed', { n: opts.n, batch: opts.batch, maxSeconds: opts.maxSeconds, warmup: Math.min(opts.batch, opts.n) });
         const v = r.count / (r.ms / 1000);
         rowOut('enqueue_bulk', r.count, 1, v, 'jobs/s', { batch: opts.batch });
         log(`enqueue_bulk     ${fmt(v)} jobs/s (${r.count} in ${(r.ms / 1000).toFixed(2)} s, batches of ${opts.batch})`);

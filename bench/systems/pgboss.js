@@ -44,7 +44,6 @@ module.exports = {
         // deleteQueue() trips over pg-boss's own foreign key once jobs exist, so start from an
         // empty schema instead: stop, drop the schema, start (which migrates) and create the queue.
         await boss.stop({ graceful: false, wait: true });
-        await boss.getDb?.()?.close?.().catch?.(() => {});
         const { Client } = require('pg');
         const admin = new Client({ host: c.host, port: c.port, user: c.user, password: c.password, database: c.database });
         await admin.connect();

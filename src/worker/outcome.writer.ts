@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { TaskDialect, TaskOutcome } from '../dialects/task-dialect.interface';
+import { toTaskError } from './task-error.factory';
 
 interface Pending {
   outcome: TaskOutcome;
@@ -11,8 +12,12 @@ const MAX_RETRY_DELAY_MS = 5_000;
 /**
  * Writes attempt outcomes with group commit: while one write is in flight, outcomes that finish
  * meanwhile queue up and go together in the next one. A lone outcome is written at once, so
- * batching adds no latency; `write()` resolves only once its outcome is committed. A failed
- * write (database down) is retried with backoff until it succeeds or the writer is abandoned.
+ * batching adds no latency; `write()` resolves only once its outcome is committed.
+ *
+ * A batch that fails is split: one outcome the database refuses (a return value PostgreSQL's
+ * jsonb cannot hold, say) must not hold back the others. An outcome refused on its own is
+ * recorded as a failed attempt instead; if even that is refused the database itself is
+ * unreachable, and the writer backs off and retries until it succeeds or is abandoned.
  */
 export class OutcomeWriter {
   private queue: Pending[] = [];
@@ -35,31 +40,67 @@ export class OutcomeWriter {
   /** Stops retrying: what is still unwritten is left to lease expiry and rescue. */
   abandon(): void {
     this.abandoned = true;
-    const dropped = this.queue.splice(0);
-    dropped.forEach((pending) => pending.resolve());
+    this.queue.splice(0).forEach((pending) => pending.resolve());
   }
 
   private async flush(): Promise<void> {
     this.flushing = true;
     let failures = 0;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.abandoned) {
       const batch = this.queue;
       this.queue = [];
-      try {
-        await this.dialect.finish(this.workerId, batch.map((pending) => pending.outcome));
+      const unwritten = await this.writeBatch(batch);
+      batch.filter((pending) => !unwritten.includes(pending)).forEach((pending) => pending.resolve());
+      if (unwritten.length === 0) {
         failures = 0;
-        batch.forEach((pending) => pending.resolve());
-      } catch (error) {
-        if (this.abandoned) {
-          batch.forEach((pending) => pending.resolve());
-          continue;
-        }
-        failures++;
-        this.logger.warn(`Could not record ${batch.length} task outcome(s), retrying: ${(error as Error).message}`);
-        this.queue = batch.concat(this.queue);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** failures)));
+        continue;
+      }
+      failures++;
+      this.queue = unwritten.concat(this.queue);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** failures)));
+    }
+    if (this.abandoned) this.queue.splice(0).forEach((pending) => pending.resolve());
+    this.flushing = false;
+  }
+
+  /** Returns what could not be written because the database is unreachable. */
+  private async writeBatch(batch: Pending[]): Promise<Pending[]> {
+    try {
+      await this.dialect.finish(this.workerId, batch.map((pending) => pending.outcome));
+      return [];
+    } catch (error) {
+      if (batch.length === 1) return (await this.writeAlone(batch[0], error)) ? [] : batch;
+      const unwritten: Pending[] = [];
+      for (const pending of batch) {
+        if (!(await this.writeAlone(pending))) unwritten.push(pending);
+      }
+      return unwritten;
+    }
+  }
+
+  private async writeAlone(pending: Pending, knownError?: unknown): Promise<boolean> {
+    let error = knownError;
+    if (error === undefined) {
+      try {
+        await this.dialect.finish(this.workerId, [pending.outcome]);
+        return true;
+      } catch (caught) {
+        error = caught;
       }
     }
-    this.flushing = false;
+    const { outcome } = pending;
+    if (outcome.kind === 'succeeded') {
+      const refused = new Error(`The database refused the task's return value: ${(error as Error).message}`);
+      refused.name = 'InvalidTaskReturnValueError';
+      try {
+        await this.dialect.finish(this.workerId, [{ kind: 'failed', id: outcome.id, attempt: outcome.attempt, error: toTaskError(refused, outcome.attempt), retryAt: null }]);
+        this.logger.error(`Task ${outcome.id}: ${refused.message}`);
+        return true;
+      } catch {
+        // Refused too: the database is the problem, not this outcome.
+      }
+    }
+    this.logger.warn(`Could not record the outcome of task ${outcome.id}, retrying: ${(error as Error).message}`);
+    return false;
   }
 }

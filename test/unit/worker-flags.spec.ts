@@ -1,0 +1,39 @@
+import { InvalidWorkerOptionError, parseWorkerFlags } from '../../src';
+import { resolveWorkerOptions, WORKER_DEFAULTS } from '../../src/worker/worker-options';
+
+describe('worker flags', () => {
+  it('parses every flag', () => {
+    expect(parseWorkerFlags([
+      '--queue', 'a,b', '--concurrency', '4', '--interval', '250', '--batch', '--max-tasks', '9',
+      '--worker-id', 'w1', '--lease-duration', '5000', '--shutdown-timeout', '100',
+    ])).toEqual({
+      queues: ['a', 'b'], concurrency: 4, pollInterval: 250, batch: true, maxTasks: 9,
+      workerId: 'w1', leaseDuration: 5000, shutdownTimeout: 100,
+    });
+    expect(parseWorkerFlags(['--queue=*'])).toEqual({ queues: '*' });
+    expect(parseWorkerFlags([])).toEqual({});
+  });
+
+  it.each([
+    [['--concurrency', 'ten'], '--concurrency'],
+    [['--concurrency', '-1'], '--concurrency'],
+    [['--interval', '1.5'], '--interval'],
+    [['--queue', 'a,,b'], '--queue'],
+    [['--max-tasks'], 'max-tasks'],
+    [['--bogus'], '--bogus'],
+  ])('rejects %j naming %s', (argv, flag) => {
+    expect(() => parseWorkerFlags(argv)).toThrow(InvalidWorkerOptionError);
+    expect(() => parseWorkerFlags(argv)).toThrow(flag);
+  });
+
+  it('resolves defaults and rejects out-of-range values naming option and flag', () => {
+    const resolved = resolveWorkerOptions({});
+    expect(resolved).toMatchObject({ queues: ['default'], concurrency: WORKER_DEFAULTS.concurrency, pollInterval: 1000, batch: false, maxTasks: null, shutdownTimeout: 30_000, leaseDuration: 30_000 });
+    expect(resolved.workerId).toMatch(/^.+:\d+:[0-9a-f]{6}$/);
+    expect(resolveWorkerOptions({ queues: '*' }).queues).toBeNull();
+    expect(() => resolveWorkerOptions({ concurrency: 0 })).toThrow(/concurrency \(--concurrency\)/);
+    expect(() => resolveWorkerOptions({ leaseDuration: 10 })).toThrow(/--lease-duration/);
+    expect(() => resolveWorkerOptions({ queues: [] })).toThrow(/--queue/);
+    expect(() => resolveWorkerOptions({ maxTasks: 0 })).toThrow(/--max-tasks/);
+  });
+});
