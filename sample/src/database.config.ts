@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
+import type { DataSourceOptions } from 'typeorm';
 import { TASKS_MIGRATIONS } from 'nestjs-tasks';
 
 /**
@@ -35,7 +36,7 @@ export function databaseOptions(env: NodeJS.ProcessEnv = process.env): TypeOrmMo
 }
 
 /** One line naming the database of `options`, for start-up messages (no password). */
-export function describeDatabase(options: TypeOrmModuleOptions): string {
+export function describeDatabase(options: DataSourceOptions): string {
   if (options.type === 'better-sqlite3') return `SQLite file ${options.database}`;
   if ('url' in options && options.url) return `${options.type} (DATABASE_URL)`;
   const { host, port, database } = options as { host?: string; port?: number; database?: string };

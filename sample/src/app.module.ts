@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TasksModule } from 'nestjs-tasks';
+import { databaseOptions } from './database.config';
+import { ReportsController } from './reports/reports.controller';
+import { REPORTS_QUEUE, ReportTasks } from './reports/report.tasks';
+import { TasksController } from './tasks/tasks.controller';
+
+const QUEUES = ['default', REPORTS_QUEUE];
+
+/**
+ * The sample application. The HTTP API (`main.ts`) and the worker (`worker.ts`) start this same
+ * module: the worker needs the task providers, the API needs TaskService to enqueue.
+ */
+@Module({
+  imports: [
+    // Options are read from the environment when the application starts (see database.config.ts).
+    TypeOrmModule.forRootAsync({ useFactory: () => databaseOptions() }),
+    TasksModule.forRoot({ queues: QUEUES, worker: { queues: QUEUES } }),
+  ],
+  controllers: [ReportsController, TasksController],
+  providers: [ReportTasks],
+})
+export class AppModule {}

@@ -1,0 +1,54 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { TestDatabase } from './test-database';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+  /** Resolves once the output contains `text`. */
+  waitForOutput(text: string | RegExp, timeout?: number): Promise<void>;
+}
+
+/** Spawns a real worker process (test/fixtures/worker-app.ts unless `entry` says otherwise). */
+export function spawnWorker(db: TestDatabase, flags: string[], env: Record<string, string> = {}, entry = 'test/fixtures/worker-app.ts'): WorkerProcess {
+  const child = spawn(process.execPath, ['-r', join(ROOT, 'test/support/register-ts.js'), join(ROOT, entry), ...flags], {
+    cwd: ROOT,
+    env: { ...process.env, TASKS_TEST_DB: JSON.stringify(db.describe()), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    listeners.forEach((listener) => listener());
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitForOutput(text, timeout = 20_000) {
+      return new Promise((resolve, reject) => {
+        const matches = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
+        if (matches()) return resolve();
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`Worker output never showed ${text}. Output:\n${output}`));
+        }, timeout);
+        const check = () => {
+          if (!matches()) return;
+          clearTimeout(timer);
+          listeners.delete(check);
+          resolve();
+        };
+        listeners.add(check);
+      });
+    },
+  };
+}
