@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  // The sample imports the package by its name (tsconfig.json `paths`).
+  moduleNameMapper: { '^nestjs-tasks$': '<rootDir>/src/index.ts' },
   testTimeout: 60_000,
   // Worker processes are spawned by the tests themselves; Jest runs files one at a time (--runInBand).
   maxWorkers: 1,

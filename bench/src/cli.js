@@ -14,7 +14,7 @@ const ALL_METRICS = ['enqueue_one', 'enqueue_bulk', 'process', 'process_multi', 
 const DEFAULT_METRICS = ALL_METRICS.filter((m) => m !== 'rss_100k');
 
 const DEFAULTS = {
-  n: 5000,
+  n: 10000,
   c: '1,10',
   procs: 4,
   systems: 'all',
@@ -24,7 +24,8 @@ const DEFAULTS = {
   latencyWarmup: 20,
   gapMs: '5,25',
   pollMs: 50,
-  maxSeconds: 30,
+  maxSeconds: 20,
+  repeat: 1,
   idleMs: 1000,
   rssN: 100000,
   rssMaxSeconds: 600,
@@ -49,10 +50,12 @@ const HELP = `Usage: npm run bench -- [flags]     (or: bash bench/run.sh [flags]
   --poll-ms MS        poll interval for systems that poll (nestjs-tasks, raw-sql; pg-boss at
                       least 500) (default ${DEFAULTS.pollMs})
   --max-seconds S     time cap per timed phase; a capped result is marked * (default ${DEFAULTS.maxSeconds})
+  --repeat R         run every throughput measurement R times, report the median (default 1)
   --idle-ms MS        how long the idle worker sits before RSS/latency (default ${DEFAULTS.idleMs})
   --rss-n N           jobs for rss_100k (default ${DEFAULTS.rssN}), capped by --rss-max-seconds ${DEFAULTS.rssMaxSeconds}
   --pgboss-batch B    pg-boss work() batchSize (default ${DEFAULTS.pgbossBatch})
   --out DIR           results folder (default bench/results)
+  --report FILE       only redraw latest.md/latest.svg from an earlier results .jsonl
   --list              list the systems and exit
   --help`;
 
@@ -67,6 +70,11 @@ function parseArgs(argv) {
     }
     if (a === '--list') {
       o.list = true;
+      continue;
+    }
+    if (a === '--report') {
+      o.report = argv[++i];
+      if (!o.report) throw new Error('--report needs a .jsonl file');
       continue;
     }
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
@@ -90,7 +98,7 @@ function parseArgs(argv) {
   o.metrics = o.metrics === 'all' ? ALL_METRICS : o.metrics === 'default' ? DEFAULT_METRICS : o.metrics.split(',').map((s) => s.trim());
   const bad = o.metrics.filter((m) => !ALL_METRICS.includes(m));
   if (bad.length) throw new Error(`--metrics: unknown ${bad.join(', ')}; known: ${ALL_METRICS.join(', ')}`);
-  if (o.n < 1 || o.procs < 1 || o.batch < 1) throw new Error('--n, --procs and --batch must be at least 1');
+  if (o.n < 1 || o.procs < 1 || o.batch < 1 || o.repeat < 1) throw new Error('--n, --procs, --batch and --repeat must be at least 1');
   return o;
 }
 
@@ -114,6 +122,7 @@ async function main() {
     for (const s of SYSTEMS) console.log(`${s.id.padEnd(26)} systems/${s.file}.js`);
     return;
   }
+  if (opts.report) return redraw(opts);
   let systems;
   try {
     systems = select(opts.systems);
@@ -126,10 +135,12 @@ async function main() {
   const t0 = now();
   const started = new Date();
   const runId = started.toISOString().replace(/[:.]/g, '-').replace('Z', '');
+  const loadBefore = os.loadavg()[0];
   console.log(`nestjs-tasks bench · run ${runId}`);
-  console.log(`  n=${opts.n} c=${opts.c.join(',')} procs=${opts.procs} metrics=${opts.metrics.join(',')} poll=${opts.pollMs}ms`);
+  console.log(`  n=${opts.n} c=${opts.c.join(',')} procs=${opts.procs} metrics=${opts.metrics.join(',')} poll=${opts.pollMs}ms repeat=${opts.repeat}`);
   const servers = await config.ensureServers(cfg);
   console.log(`  servers: ${['postgres', 'mysql', 'redis'].map((s) => `${s}=${servers[s] === true ? servers.versions[s] : 'DOWN'}`).join(' ')} sqlite=${servers.versions.sqlite}`);
+  console.log(`  load average before: ${loadBefore.toFixed(2)} on ${os.cpus().length} cores`);
 
   fs.mkdirSync(opts.out, { recursive: true });
   const jsonlPath = path.join(opts.out, `${runId}.jsonl`);
@@ -151,7 +162,7 @@ async function main() {
     }
     const ts = now();
     console.log(`▶ ${system.id}`);
-    const r = await benchSystem(system, { ...opts, pollMs: opts.pollMs }, emit);
+    const r = await benchSystem(system, opts, emit);
     if (r.skipped) {
       skipped.push({ id: system.id, reason: r.skipped });
       console.log(`  skipped: ${r.skipped}`);
@@ -161,78 +172,121 @@ async function main() {
     }
   }
   fs.closeSync(jsonl);
-  const elapsed = (now() - t0) / 1000;
 
-  const versions = {
-    node: process.version,
-    bullmq: libVersion('bullmq'),
-    'pg-boss': libVersion('pg-boss'),
-    'graphile-worker': libVersion('graphile-worker'),
-    'nestjs-tasks': (() => {
-      try {
-        return require(path.join(config.ROOT_DIR, 'package.json')).version;
-      } catch (e) {
-        return null;
-      }
-    })(),
-    ...Object.fromEntries(Object.entries(servers.versions).map(([k, v]) => [k === 'mysql' ? 'mariadb/mysql' : k, v])),
+  const meta = {
+    runId,
+    started: started.toISOString(),
+    elapsed: (now() - t0) / 1000,
+    load: { before: loadBefore, after: os.loadavg()[0] },
+    machine: `${os.cpus().length} cores (${(os.cpus()[0] || {}).model || '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    versions: {
+      node: process.version,
+      'nestjs-tasks': (() => {
+        try {
+          return require(path.join(config.ROOT_DIR, 'package.json')).version;
+        } catch (e) {
+          return null;
+        }
+      })(),
+      bullmq: libVersion('bullmq'),
+      'pg-boss': libVersion('pg-boss'),
+      'graphile-worker': libVersion('graphile-worker'),
+      ...Object.fromEntries(Object.entries(servers.versions).map(([k, v]) => [k === 'mysql' ? 'mariadb/mysql' : k, v])),
+    },
+    opts: Object.fromEntries(
+      ['n', 'c', 'procs', 'batch', 'metrics', 'latencyN', 'latencyWarmup', 'gapMs', 'pollMs', 'maxSeconds', 'repeat', 'idleMs', 'rssN', 'pgbossBatch'].map((k) => [k, opts[k]]),
+    ),
+    skipped,
+    failed,
+    jsonl: path.basename(jsonlPath),
   };
-  const machine = `${os.cpus().length} cores (${(os.cpus()[0] || {}).model || '?'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+  fs.writeFileSync(jsonlPath.replace(/\.jsonl$/, '.meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
 
   console.log('');
-  if (rows.length) {
-    const t = report.table(rows);
-    console.log(report.textTable(t));
-    const ratio = report.ratios(rows);
-    if (ratio.body.length) {
-      console.log('\nraw-SQL baseline ÷ system, same database (how many times faster plain SQL is):');
-      console.log(report.textTable(ratio));
-    }
-  }
+  printTables(rows);
   for (const s of skipped) console.log(`skipped ${s.id}: ${s.reason}`);
   for (const f of failed) console.log(`FAILED ${f.id} ${f.reason}`);
-  console.log(`\nwrote ${path.relative(process.cwd(), jsonlPath)}; whole run ${elapsed.toFixed(0)} s`);
-
-  if (rows.length) {
-    const subtitle = `n=${opts.n} no-op jobs · one worker process at c=${opts.c.join('/')} and ${opts.procs} processes at c=${Math.max(...opts.c)} · latency with an idle worker · ${machine} · ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-    const svgText = report.svg(rows, { title: 'nestjs-tasks vs. peers — background jobs, same machine, same servers', subtitle });
-    fs.writeFileSync(path.join(opts.out, 'latest.svg'), svgText);
-    fs.writeFileSync(path.join(opts.out, 'latest.md'), markdown({ rows, opts, runId, started, elapsed, versions, machine, skipped, failed, jsonlPath }));
-    console.log(`wrote ${path.relative(process.cwd(), path.join(opts.out, 'latest.md'))} and latest.svg`);
-  }
+  console.log(`\nwrote ${path.relative(process.cwd(), jsonlPath)}; whole run ${meta.elapsed.toFixed(0)} s (load average ${meta.load.before.toFixed(2)} before, ${meta.load.after.toFixed(2)} after)`);
+  if (rows.length) writeReports(rows, meta, opts.out);
   if (failed.length) process.exitCode = 1;
 }
 
-function markdown({ rows, opts, runId, started, elapsed, versions, machine, skipped, failed, jsonlPath }) {
+function printTables(rows) {
+  if (!rows.length) return;
+  console.log(report.textTable(report.table(rows)));
+  const ratio = report.ratios(rows);
+  if (ratio.body.length) {
+    console.log('\nraw-SQL baseline ÷ system, same database (how many times faster plain SQL is):');
+    console.log(report.textTable(ratio));
+  }
+}
+
+function writeReports(rows, meta, outDir) {
+  const o = meta.opts || {};
+  const c = Array.isArray(o.c) ? o.c : [o.c];
+  const subtitle = o.n
+    ? `n=${o.n} no-op jobs · one worker process at c=${c.join('/')} and ${o.procs} processes at c=${Math.max(...c)} · ` +
+      `latency with an idle worker · ${meta.machine} · ${String(meta.started).slice(0, 16).replace('T', ' ')} UTC`
+    : `run ${meta.runId}`;
+  fs.writeFileSync(path.join(outDir, 'latest.svg'), report.svg(rows, { title: 'nestjs-tasks vs. peers: no-op background jobs, same machine, same servers', subtitle }));
+  fs.writeFileSync(path.join(outDir, 'latest.md'), markdown(rows, meta));
+  console.log(`wrote ${path.relative(process.cwd(), path.join(outDir, 'latest.md'))} and latest.svg`);
+}
+
+/** --report FILE.jsonl: rebuild the table, latest.md and latest.svg from saved rows. */
+function redraw(opts) {
+  const file = path.resolve(opts.report);
+  const rows = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+  const metaFile = file.replace(/\.jsonl$/, '.meta.json');
+  const meta = fs.existsSync(metaFile)
+    ? JSON.parse(fs.readFileSync(metaFile, 'utf8'))
+    : { runId: path.basename(file, '.jsonl'), started: '?', elapsed: NaN, load: {}, machine: '?', versions: {}, opts: {}, skipped: [], failed: [], jsonl: path.basename(file) };
+  printTables(rows);
+  fs.mkdirSync(opts.out, { recursive: true });
+  writeReports(rows, meta, opts.out);
+}
+
+function markdown(rows, meta) {
+  const o = meta.opts || {};
+  const c = Array.isArray(o.c) ? o.c : [o.c];
   const lines = [];
   lines.push('# Benchmark results (latest run)');
   lines.push('');
-  lines.push(`Run \`${runId}\` on ${started.toISOString().slice(0, 19).replace('T', ' ')} UTC, ${elapsed.toFixed(0)} s in all. ${machine}.`);
-  lines.push(`Versions: ${Object.entries(versions).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  lines.push(
+    `Run \`${meta.runId}\`, ${String(meta.started).slice(0, 19).replace('T', ' ')} UTC, ${Number(meta.elapsed).toFixed(0)} s in all, on ${meta.machine}` +
+      (meta.load && meta.load.before !== undefined ? ` (1-minute load average ${meta.load.before.toFixed(2)} before, ${meta.load.after.toFixed(2)} after).` : '.'),
+  );
+  lines.push(`Versions: ${Object.entries(meta.versions).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   lines.push('');
-  lines.push(`Settings: \`--n ${opts.n} --c ${opts.c.join(',')} --procs ${opts.procs} --batch ${opts.batch} --latency-n ${opts.latencyN} --poll-ms ${opts.pollMs} --max-seconds ${opts.maxSeconds}\` ` +
-    `(metrics: ${opts.metrics.join(', ')}). Raw rows: \`${path.basename(jsonlPath)}\`. What each column means: [README](../README.md#metrics).`);
+  lines.push(
+    `Settings: \`--n ${o.n} --c ${c.join(',')} --procs ${o.procs} --batch ${o.batch} --latency-n ${o.latencyN} --poll-ms ${o.pollMs} --max-seconds ${o.maxSeconds} --repeat ${o.repeat}\`` +
+      ` (metrics: ${(o.metrics || []).join(', ')}). Raw rows: \`${meta.jsonl}\`. What each column means: [bench/README.md](../README.md#metrics).`,
+  );
   lines.push('');
   lines.push('![chart](latest.svg)');
   lines.push('');
   lines.push(report.mdTable(report.table(rows)));
   lines.push('');
-  lines.push('`*` stopped at the time cap (`--max-seconds`): the rate is what was done in that time. `!` jobs were still pending 10 s after all handlers ran.');
+  lines.push('Throughputs in jobs/s, latencies in ms (enqueue → handler start), RSS of one worker process in MB. `*` stopped at the time cap (`--max-seconds`): the rate is what was done in that time. `!` jobs were still pending 10 s after all handlers had run.');
   const ratio = report.ratios(rows);
   if (ratio.body.length) {
     lines.push('');
     lines.push('## Overhead against the raw-SQL baseline');
     lines.push('');
-    lines.push('Raw-SQL throughput divided by the system\'s, on the same database (2.0× = plain SQL does twice as many jobs per second).');
+    lines.push("Raw-SQL throughput divided by the system's, on the same database (2.0× = plain SQL does twice as many jobs per second).");
     lines.push('');
     lines.push(report.mdTable(ratio));
   }
-  if (skipped.length || failed.length) {
+  if (meta.skipped.length || meta.failed.length) {
     lines.push('');
     lines.push('## Not measured');
     lines.push('');
-    for (const s of skipped) lines.push(`- \`${s.id}\` skipped: ${s.reason}`);
-    for (const f of failed) lines.push(`- \`${f.id}\` failed: ${f.reason}`);
+    for (const s of meta.skipped) lines.push(`- \`${s.id}\` skipped: ${s.reason}`);
+    for (const f of meta.failed) lines.push(`- \`${f.id}\` failed: ${f.reason}`);
   }
   lines.push('');
   return lines.join('\n');

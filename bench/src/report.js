@@ -123,36 +123,54 @@ function svg(rows, meta) {
   cols.forEach((col, idx) => {
     const px = 20 + (idx % perRow) * (panelW + 20);
     const py = top + Math.floor(idx / perRow) * (panelH + gap);
-    const better = col.kind === 'rate' ? 'higher is better' : 'lower is better';
+    const better = `${col.kind === 'mb' ? 'linear' : 'log scale'}, ${col.kind === 'rate' ? 'higher is better' : 'lower is better'}`;
     const unit = col.kind === 'rate' ? 'jobs/s' : col.kind === 'ms' ? 'ms' : 'MB';
     out.push(`<g transform="translate(${px},${py})">`);
     out.push(`<rect x="0" y="0" width="${panelW}" height="${panelH}" fill="#fafafa" stroke="#ddd"/>`);
-    out.push(`<text x="10" y="18" font-weight="bold">${esc(col.title.replace('/s', ''))} <tspan font-weight="normal" fill="#777">(${unit}, log scale, ${better})</tspan></text>`);
+    out.push(`<text x="10" y="18" font-weight="bold">${esc(col.title.replace('/s', ''))} <tspan font-weight="normal" fill="#777">(${unit}, ${better})</tspan></text>`);
     const vals = systems.map((s) => rows.find((r) => `${r.system}:${r.db}` === s.key && col.pick(r))).map((r) => (r && r.value > 0 ? r : null));
     const present = vals.filter(Boolean).map((r) => r.value);
     if (!present.length) {
       out.push('</g>');
       return;
     }
-    let lo = Math.pow(10, Math.floor(Math.log10(Math.min(...present))));
-    let hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...present))));
-    if (hi <= lo) hi = lo * 10;
-    const x = (v) => labelW + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * barW;
     const y0 = 30;
-    for (let t = lo; t <= hi * 1.0001; t *= 10) {
+    let x;
+    let lo;
+    if (col.kind === 'mb') {
+      // Memory: linear from 0, ticks every 25/50/100 MB.
+      const max = Math.max(...present);
+      const step = max > 400 ? 100 : max > 150 ? 50 : 25;
+      const hi = Math.ceil(max / step) * step;
+      lo = 0;
+      x = (v) => labelW + (v / hi) * barW;
+      for (let t = 0; t <= hi; t += step) tick(t, `${t}`);
+    } else {
+      const min = Math.min(...present);
+      lo = Math.pow(10, Math.floor(Math.log10(min)));
+      if (Math.log10(min) - Math.log10(lo) < 0.3) lo /= 10; // keep the smallest bar visible
+      let hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...present))));
+      if (hi <= lo) hi = lo * 10;
+      x = (v) => labelW + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * barW;
+      for (let t = lo; t <= hi * 1.0001; t *= 10) tick(t, t >= 1e6 ? `${t / 1e6}M` : t >= 1000 ? `${t / 1000}k` : `${+t.toPrecision(3)}`);
+    }
+    function tick(t, text) {
       const tx = x(t);
       out.push(`<line x1="${tx.toFixed(1)}" y1="${y0 - 2}" x2="${tx.toFixed(1)}" y2="${y0 + systems.length * rowH}" stroke="#e4e4e4"/>`);
-      out.push(`<text x="${tx.toFixed(1)}" y="${panelH - 3}" text-anchor="middle" fill="#888" font-size="10">${t >= 1000 ? `${t / 1000}k` : t}</text>`);
+      out.push(`<text x="${tx.toFixed(1)}" y="${panelH - 3}" text-anchor="middle" fill="#888" font-size="10">${text}</text>`);
     }
     systems.forEach((s, i) => {
       const yy = y0 + i * rowH;
+      if (i > 0 && systems[i - 1].db !== s.db) {
+        out.push(`<line x1="10" y1="${yy}" x2="${panelW - 10}" y2="${yy}" stroke="#cfcfcf" stroke-dasharray="3,3"/>`);
+      }
       out.push(`<text x="${labelW - 8}" y="${yy + 12}" text-anchor="end">${esc(`${s.system} · ${s.db}`)}</text>`);
       const r = vals[i];
       if (!r) {
         out.push(`<text x="${labelW + 4}" y="${yy + 12}" fill="#aaa">n/a</text>`);
         return;
       }
-      const w = Math.max(1, x(Math.max(r.value, lo)) - labelW);
+      const w = Math.max(1, x(Math.max(r.value, lo || 0)) - labelW);
       const color = COLORS[s.system] || '#555';
       out.push(`<rect x="${labelW}" y="${yy + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${color}"${s.system === 'raw-sql' ? ' fill-opacity="0.55"' : ''}/>`);
       out.push(`<text x="${(labelW + w + 4).toFixed(1)}" y="${yy + 12}" fill="#333">${esc(fmtValue(r, col.kind))}</text>`);
@@ -164,8 +182,9 @@ function svg(rows, meta) {
   for (const name of SYS_ORDER) {
     if (!systems.some((s) => s.system === name)) continue;
     out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${COLORS[name]}"${name === 'raw-sql' ? ' fill-opacity="0.55"' : ''}/>`);
-    out.push(`<text x="${lx + 16}" y="${ly + 10}">${esc(name === 'raw-sql' ? 'raw SQL baseline' : name)}</text>`);
-    lx += 30 + name.length * 7.5;
+    const label = name === 'raw-sql' ? 'raw SQL baseline (no framework)' : name;
+    out.push(`<text x="${lx + 16}" y="${ly + 10}">${esc(label)}</text>`);
+    lx += 34 + label.length * 7;
   }
   out.push(`<text x="${width - 20}" y="${ly + 10}" text-anchor="end" fill="#888">* stopped at the time cap · ! jobs left pending</text>`);
   out.push('</svg>');

@@ -122,35 +122,63 @@ async function benchSystem(system, opts, emit) {
       }
     };
 
+    // With --repeat R, every throughput measurement runs R times and the row carries the median
+    // (all values in `runs`).
+    const repeated = (out) => {
+      if (opts.repeat <= 1) return { out, flush: () => {} };
+      const pending = new Map();
+      return {
+        out: (metric, n, c, value, unit, extra = {}) => {
+          const k = `${metric}/${c}`;
+          if (!pending.has(k)) pending.set(k, []);
+          pending.get(k).push({ metric, n, c, value, unit, extra });
+        },
+        flush: () => {
+          for (const list of pending.values()) {
+            const sorted = [...list].sort((a, b) => a.value - b.value);
+            const med = sorted[Math.floor((sorted.length - 1) / 2)];
+            out(med.metric, med.n, med.c, med.value, med.unit, { ...med.extra, runs: list.map((x) => Math.round(x.value)) });
+          }
+        },
+      };
+    };
+    const measure = async (name, once) => {
+      const r = repeated(rowOut);
+      await guard(name, async () => {
+        for (let k = 0; k < opts.repeat; k++) await once(r.out);
+      });
+      r.flush();
+    };
+
     if (m.has('enqueue_one')) {
-      await guard('enqueue_one', async () => {
+      await measure('enqueue_one', async (out) => {
         await driver.call('setup');
         const r = await driver.call('enqueueOneTimed', { n: opts.n, maxSeconds: opts.maxSeconds, warmup: Math.min(200, Math.ceil(opts.n / 10)) });
         const v = r.count / (r.ms / 1000);
         const partial = r.count < opts.n;
-        rowOut('enqueue_one', r.count, 1, v, 'jobs/s', partial ? { partial: true } : {});
+        out('enqueue_one', r.count, 1, v, 'jobs/s', partial ? { partial: true } : {});
         log(`enqueue_one      ${fmt(v)} jobs/s (${r.count} in ${(r.ms / 1000).toFixed(2)} s)${partial ? ' [time cap]' : ''}`);
       });
     }
 
     if (m.has('enqueue_bulk')) {
-      await guard('enqueue_bulk', async () => {
+      await measure('enqueue_bulk', async (out) => {
         await driver.call('setup');
         const r = await driver.call('enqueueBulkTimed', { n: opts.n, batch: opts.batch, maxSeconds: opts.maxSeconds, warmup: Math.min(opts.batch, opts.n) });
         const v = r.count / (r.ms / 1000);
-        rowOut('enqueue_bulk', r.count, 1, v, 'jobs/s', { batch: opts.batch });
+        out('enqueue_bulk', r.count, 1, v, 'jobs/s', { batch: opts.batch });
         log(`enqueue_bulk     ${fmt(v)} jobs/s (${r.count} in ${(r.ms / 1000).toFixed(2)} s, batches of ${opts.batch})`);
       });
     }
 
     if (m.has('process')) {
       for (const c of opts.c) {
-        await guard(`process c=${c}`, () => processRun(system, driver, opts, { procs: 1, c }, rowOut, log));
+        await measure(`process c=${c}`, (out) => processRun(system, driver, opts, { procs: 1, c }, out, log));
       }
     }
     if (m.has('process_multi')) {
       const c = Math.max(...opts.c);
-      await guard(`process ${opts.procs}p`, () => processRun(system, driver, opts, { procs: opts.procs, c }, rowOut, log));
+      await measure(`process ${opts.procs}p`, (out) => processRun(system, driver, opts, { procs: opts.procs, c }, out, log));
     }
     if (m.has('latency') || m.has('rss_idle')) {
       await guard('latency', () => idleRun(system, driver, opts, m, rowOut, log));

@@ -34,7 +34,7 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnModuleDestr
     await this.dialectInstance.checkSchema();
     this.dataSource.subscribers.push(this.subscriber());
     if (this.dialectInstance.listen) {
-      this.stopListening = await this.dialectInstance.listen((queue) => this.events.enqueued(queue));
+      this.stopListening = await this.dialectInstance.listen((queue) => this.events.enqueued(queue), (id) => this.events.changed(id));
     }
     setFallbackTaskResultSource(this);
   }

@@ -87,7 +87,10 @@ export interface TaskDialect {
   pruneBatch(request: PruneRequest): Promise<number>;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
-  /** Resolves when a task of one of `queues` may have become due by another process; optional. */
-  listen?(onEnqueued: (queue: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to other processes' news, where the database can push it (optional): a task of
+   * `queue` may have become due, a task reached a final status. Resolves with an unsubscribe.
+   */
+  listen?(onEnqueued: (queue: string) => void, onFinished?: (id: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -11,8 +11,7 @@ const MAX_RETRY_DELAY_MS = 5_000;
 
 /**
  * Writes attempt outcomes with group commit: while one write is in flight, outcomes that finish
- * meanwhile queue up and go together in the next one. A lone outcome is written at once, so
- * batching adds no latency; `write()` resolves only once its outcome is committed.
+ * meanwhile queue up and go together in the next one. A lone outcome waits one tick at most; `write()` resolves only once its outcome is committed.
  *
  * A batch that fails is split: one outcome the database refuses (a return value PostgreSQL's
  * jsonb cannot hold, say) must not hold back the others. An outcome refused on its own is
@@ -22,6 +21,7 @@ const MAX_RETRY_DELAY_MS = 5_000;
 export class OutcomeWriter {
   private queue: Pending[] = [];
   private flushing = false;
+  private scheduled = false;
   private abandoned = false;
 
   constructor(
@@ -33,7 +33,13 @@ export class OutcomeWriter {
   write(outcome: TaskOutcome): Promise<void> {
     return new Promise((resolve) => {
       this.queue.push({ outcome, resolve });
-      if (!this.flushing) void this.flush();
+      if (this.flushing || this.scheduled) return;
+      // One tick of patience gathers every outcome finished in this turn of the event loop.
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        if (!this.flushing) void this.flush();
+      });
     });
   }
 

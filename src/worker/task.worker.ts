@@ -34,6 +34,15 @@ interface ActiveAttempt extends HeldAttempt {
 }
 
 const MAX_CLAIM_BACKOFF_MS = 30_000;
+/**
+ * Tasks that run this fast on average are claimed ahead, so the next claim's round trip overlaps
+ * running tasks and claims come in large batches. Slower tasks are never claimed ahead: a claimed
+ * task waiting behind long ones would be a task no idle worker can take.
+ */
+const PREFETCH_MAX_RUN_MS = 20;
+/** Claimed-ahead tasks hold about this much work, so none waits longer than that for a slot. */
+const PREFETCH_WINDOW_MS = 50;
+const PREFETCH_MAX = 100;
 /** After the shutdown timeout, aborted attempts get this long to record their release. */
 const RELEASE_GRACE_MS = 5_000;
 
@@ -91,6 +100,12 @@ export class TaskWorker implements BeforeApplicationShutdown {
 /** One run of the worker loop: claim → execute → record, until told to stop. */
 class WorkerRun {
   private readonly active = new Map<string, ActiveAttempt>();
+  /** Claimed ahead, waiting for a slot. */
+  private readonly buffer: ClaimedTask[] = [];
+  private averageRunMs?: number;
+  private lastClaimFull = false;
+  /** Outcomes of finished attempts not yet committed. */
+  private readonly writes = new Set<Promise<void>>();
   private readonly writer: OutcomeWriter;
   private readonly renewer: TaskLeaseRenewer;
   private readonly reaper: TaskLeaseReaper;
@@ -111,8 +126,8 @@ class WorkerRun {
   ) {
     const { workerId, leaseDuration } = options;
     this.writer = new OutcomeWriter(dialect, workerId, logger);
-    this.renewer = new TaskLeaseRenewer(dialect, workerId, leaseDuration, () => this.active.values(),
-      (id) => this.abortTask(id, AbortCause.CANCELLED), (key) => this.abort(key, AbortCause.LEASE_LOST), logger);
+    this.renewer = new TaskLeaseRenewer(dialect, workerId, leaseDuration, () => this.held(),
+      (id) => this.abortTask(id, AbortCause.CANCELLED), (key) => this.loseLease(key), logger);
     this.reaper = new TaskLeaseReaper(dialect, Math.max(250, Math.floor(leaseDuration / 2)), (ids) => {
       ids.forEach((id) => this.events.changed(id));
       this.wake();
@@ -144,16 +159,16 @@ class WorkerRun {
     let failures = 0;
     try {
       while (!this.stopping) {
-        if (maxTasks !== null && this.claimed >= maxTasks) {
+        if (maxTasks !== null && this.claimed >= maxTasks && this.buffer.length === 0) {
           reason = 'max-tasks';
           break;
         }
-        const free = concurrency - this.active.size;
-        if (free === 0) {
+        let limit = this.claimLimit();
+        if (maxTasks !== null) limit = Math.min(limit, maxTasks - this.claimed);
+        if (limit <= 0) {
           await this.sleep();
           continue;
         }
-        const limit = maxTasks === null ? free : Math.min(free, maxTasks - this.claimed);
         let tasks: ClaimedTask[];
         try {
           tasks = await this.dialect.claim({ workerId, queues, limit, leaseMs: leaseDuration });
@@ -166,10 +181,13 @@ class WorkerRun {
           continue;
         }
         this.claimed += tasks.length;
-        for (const task of tasks) this.startAttempt(task);
-        if (tasks.length === limit) continue;
+        this.lastClaimFull = tasks.length === limit;
+        this.buffer.push(...tasks);
+        this.fillSlots();
+        if (this.lastClaimFull) continue;
         if (batch) {
-          if (this.active.size === 0) {
+          // Unwritten outcomes may be retries that are due at once: drained means all settled.
+          if (this.active.size === 0 && this.buffer.length === 0 && this.writes.size === 0) {
             reason = 'batch-drained';
             break;
           }
@@ -178,6 +196,7 @@ class WorkerRun {
           await this.sleep(pollInterval);
         }
       }
+      this.releaseBuffer();
       await this.drain(reason === 'stopped');
     } finally {
       unsubscribe.forEach((off) => off());
@@ -188,21 +207,68 @@ class WorkerRun {
     return { workerId, claimed: this.claimed, reason };
   }
 
-  /** Waits for running attempts; when stopping, only up to the shutdown timeout. */
+  /**
+   * Waits for running attempts (when stopping, only up to the shutdown timeout, then releases
+   * them) and for their outcomes to be written.
+   */
   private async drain(stopping: boolean): Promise<void> {
-    if (this.active.size === 0) return;
-    if (stopping) this.logger.log(`Waiting up to ${this.options.shutdownTimeout} ms for ${this.active.size} running task(s).`);
-    const deadline = stopping ? Date.now() + this.options.shutdownTimeout : Infinity;
-    while (this.active.size > 0 && Date.now() < deadline) {
-      await this.sleep(Math.min(deadline - Date.now(), 1_000));
+    const { shutdownTimeout } = this.options;
+    if (stopping && this.active.size > 0) this.logger.log(`Waiting up to ${shutdownTimeout} ms for ${this.active.size} running task(s).`);
+    const deadline = stopping ? Date.now() + shutdownTimeout : Infinity;
+    while (this.active.size > 0 && Date.now() < deadline) await this.sleep(Math.min(deadline - Date.now(), 1_000));
+    if (this.active.size > 0) {
+      this.logger.warn(`Releasing ${this.active.size} unfinished task(s) back to READY.`);
+      for (const key of this.active.keys()) this.abort(key, AbortCause.SHUTDOWN);
     }
-    if (this.active.size === 0) return;
-    this.logger.warn(`Releasing ${this.active.size} unfinished task(s) back to READY.`);
-    for (const key of this.active.keys()) this.abort(key, AbortCause.SHUTDOWN);
-    const graceEnd = Date.now() + RELEASE_GRACE_MS;
-    while (this.active.size > 0 && Date.now() < graceEnd) await this.sleep(100);
+    const graceEnd = stopping ? Date.now() + RELEASE_GRACE_MS : Infinity;
+    while ((this.active.size > 0 || this.writes.size > 0) && Date.now() < graceEnd) await this.sleep(100);
     // A database that is still down keeps them RUNNING; their leases expire and any worker rescues them.
-    this.writer.abandon();
+    if (this.writes.size > 0) this.writer.abandon();
+    await Promise.all(this.writes);
+  }
+
+  /** How many tasks to claim now: the free slots, plus a batch ahead while tasks are short. */
+  private claimLimit(): number {
+    const { concurrency } = this.options;
+    const average = this.averageRunMs;
+    const ahead = this.lastClaimFull && average !== undefined && average < PREFETCH_MAX_RUN_MS
+      ? Math.min(PREFETCH_MAX, Math.max(concurrency, Math.round((concurrency * PREFETCH_WINDOW_MS) / Math.max(average, 0.01))))
+      : 0;
+    const limit = concurrency + ahead - this.active.size - this.buffer.length;
+    // While the buffer still feeds the slots, wait to claim a worthwhile batch.
+    return this.buffer.length > 0 && limit < Math.max(concurrency, ahead) / 2 ? 0 : limit;
+  }
+
+  private fillSlots(): void {
+    while (this.active.size < this.options.concurrency && this.buffer.length > 0) {
+      this.startAttempt(this.buffer.shift()!);
+    }
+  }
+
+  /** Claimed but never started: back to READY, the attempt not charged. */
+  private releaseBuffer(): void {
+    for (const task of this.buffer.splice(0)) this.track(task.id, this.writer.write({ kind: 'released', id: task.id, attempt: task.attempt }));
+  }
+
+  private *held(): Iterable<HeldAttempt> {
+    yield* this.active.values();
+    for (const task of this.buffer) yield { key: `${task.id}:${task.attempt}`, id: task.id, done: false };
+  }
+
+  private loseLease(key: string): void {
+    const index = this.buffer.findIndex((task) => `${task.id}:${task.attempt}` === key);
+    if (index >= 0) this.buffer.splice(index, 1);
+    this.abort(key, AbortCause.LEASE_LOST);
+  }
+
+  private track(id: string, write: Promise<void>): void {
+    const tracked = write
+      .then(() => this.events.changed(id))
+      .finally(() => {
+        this.writes.delete(tracked);
+        this.wake();
+      });
+    this.writes.add(tracked);
   }
 
   private startAttempt(task: ClaimedTask): void {
@@ -214,24 +280,31 @@ class WorkerRun {
       controller: new AbortController(),
     };
     this.active.set(attempt.key, attempt);
-    void this.executor
+    const started = performance.now();
+    const recorded = this.executor
       .execute(task, {
         workerId: this.options.workerId,
         controller: attempt.controller,
         setProgress: (progress) => this.dialect.setProgress(task.id, this.options.workerId, task.attempt, progress),
         taskResult: () => this.entityOf(task),
       })
-      .then((result) => this.record(attempt, result))
-      .catch((error) => this.logger.error(`Could not record the outcome of task ${task.id}: ${(error as Error).message}`))
-      .finally(() => {
+      .then((result) => {
+        const runMs = performance.now() - started;
+        this.averageRunMs = this.averageRunMs === undefined ? runMs : this.averageRunMs * 0.8 + runMs * 0.2;
+        // The slot frees as soon as the task is done, so the next task and the next claim
+        // overlap this write; whoever waits on the task hears of it once the outcome is committed.
+        attempt.done = true;
         this.active.delete(attempt.key);
-        this.events.changed(task.id);
+        this.fillSlots();
         this.wake();
+        return this.record(attempt, result);
       });
+    this.track(task.id, recorded.catch((error) => {
+      this.logger.error(`Could not record the outcome of task ${task.id}: ${(error as Error).message}`);
+    }).finally(() => this.active.delete(attempt.key)));
   }
 
   private async record(attempt: ActiveAttempt, result: AttemptResult): Promise<void> {
-    attempt.done = true;
     const outcome = this.toOutcome(attempt.task, result);
     if (outcome) await this.writer.write(outcome);
   }
@@ -261,6 +334,11 @@ class WorkerRun {
   private abortTask(id: string, cause: AbortCause): void {
     for (const attempt of this.active.values()) {
       if (attempt.id === id) this.abort(attempt.key, cause);
+    }
+    const index = this.buffer.findIndex((task) => task.id === id);
+    if (index >= 0 && cause === AbortCause.CANCELLED) {
+      const [task] = this.buffer.splice(index, 1);
+      this.track(id, this.writer.write({ kind: 'cancelled', id, attempt: task.attempt }));
     }
   }
 
@@ -296,7 +374,14 @@ class WorkerRun {
   }
 
   private wake(): void {
-    if (this.wakeUp) this.wakeUp();
-    else this.wakePending = true;
+    const wakeUp = this.wakeUp;
+    if (!wakeUp) {
+      this.wakePending = true;
+      return;
+    }
+    this.wakeUp = undefined;
+    // Deferred a tick: attempts that finish together free their slots together, so the next
+    // claim takes them all in one round trip instead of one claim per finished task.
+    setImmediate(wakeUp);
   }
 }

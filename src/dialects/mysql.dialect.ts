@@ -1,0 +1,318 @@
+import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2';
+import type { DataSource, EntityManager } from 'typeorm';
+import { FINISHED_STATUSES, TaskResultStatus } from '../task-result-status.enum';
+import {
+  CancelOutcome,
+  ClaimedTask,
+  ClaimRequest,
+  LeaseRenewal,
+  NewTaskRow,
+  PruneRequest,
+  TaskDialect,
+  TaskOutcome,
+} from './task-dialect.interface';
+import { mapTaskRow } from './task-row.mapper';
+import { missingTableError } from './sqlite.dialect';
+import { unstorableOutcome, writeOutcomesSafely } from './task-outcome.fallback';
+
+const ROWS_PER_INSERT = 1000;
+/** Statements stay well under max_allowed_packet (16 MB on MariaDB, 64 MB on MySQL 8 by default). */
+const STATEMENT_BYTES = 4 * 1024 * 1024;
+/** Room for the rest of a statement around one large JSON value. */
+const PACKET_HEADROOM = 64 * 1024;
+
+const INSERT_ROW = "(?, ?, 'READY', ?, ?, ?, ?, ?, ?, ?, ?, 0, '[]', '[]', 0)";
+
+/** The same shape for mysql2's Pool and for the primary's PoolNamespace under replication. */
+type Queryable = Pick<Pool, 'query' | 'getConnection'>;
+type Row = Record<string, unknown>;
+
+/**
+ * MySQL 8 and MariaDB 10.6+ through the DataSource's own mysql2 pool. Neither has UPDATE …
+ * RETURNING, so a claim is a short transaction: lock due rows with `SELECT … FOR UPDATE SKIP
+ * LOCKED`, then update them by primary key. The claim and the rescue run at READ COMMITTED:
+ * under the default REPEATABLE READ their range scans would take gap locks, and two claims
+ * inserting RUNNING index entries into gaps the other had locked deadlock. Every other write
+ * touches rows by primary key only (record locks, no gaps), in primary key order.
+ */
+export class MysqlDialect implements TaskDialect {
+  readonly name = 'mysql' as const;
+  private readonly pool: Queryable;
+  private maxPacket = 16 * 1024 * 1024;
+
+  constructor(dataSource: DataSource) {
+    const driver = dataSource.driver as unknown as { pool?: Pool; poolCluster?: { of(pattern: string): Queryable } };
+    const pool = driver.pool ?? driver.poolCluster?.of('MASTER');
+    if (!pool) throw new Error('The MySQL DataSource is not initialised.');
+    this.pool = pool;
+  }
+
+  async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
+    const chunks = chunk(rows, ROWS_PER_INSERT, (row) => row.args.length + row.kwargs.length + 512);
+    const statement = (part: NewTaskRow[]) => {
+      const values: unknown[] = [];
+      for (const row of part) {
+        values.push(row.id, row.taskName, row.queueName, row.priority, row.args, row.kwargs, row.backend, row.runAfter,
+          row.enqueuedAt, row.maxAttempts);
+      }
+      const sql = `INSERT INTO task_results (id, task_name, status, queue_name, priority, args, kwargs, backend, run_after,
+                     enqueued_at, max_attempts, attempt, errors, worker_ids, cancel_requested)
+                   VALUES ${Array(part.length).fill(INSERT_ROW).join(', ')}`;
+      return [sql, values] as const;
+    };
+    if (manager) {
+      for (const part of chunks) await manager.query(...statement(part));
+    } else if (chunks.length === 1) {
+      await query(this.pool, ...statement(chunks[0]));
+    } else {
+      // enqueueMany is all or nothing, however many statements it takes.
+      await this.transaction(false, async (connection) => {
+        for (const part of chunks) await query(connection, ...statement(part));
+      });
+    }
+  }
+
+  async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
+    const now = Date.now();
+    const nowDate = new Date(now);
+    return this.transaction(true, async (connection) => {
+      const rows = await query<Row[]>(connection, `
+        SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts
+          FROM task_results
+         WHERE status = 'READY' ${queues ? 'AND queue_name IN (?)' : ''} AND run_after <= ?
+         ORDER BY priority DESC, run_after, id
+         LIMIT ?
+           FOR UPDATE SKIP LOCKED`, queues ? [queues, nowDate, limit] : [nowDate, limit]);
+      if (rows.length === 0) return [];
+      await query(connection, `
+        UPDATE task_results
+           SET status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ?,
+               started_at = COALESCE(started_at, ?), last_attempted_at = ?,
+               worker_ids = JSON_ARRAY_APPEND(worker_ids, '$', ?)
+         WHERE id IN (?)`, [workerId, new Date(now + leaseMs), nowDate, nowDate, workerId, rows.map((row) => row.id)]);
+      return rows.map((row) => ({
+        id: row.id as string,
+        taskName: row.task_name as string,
+        queueName: row.queue_name as string,
+        priority: Number(row.priority),
+        args: row.args,
+        kwargs: row.kwargs,
+        attempt: Number(row.attempt) + 1,
+        maxAttempts: Number(row.max_attempts),
+      }));
+    });
+  }
+
+  async finish(workerId: string, outcomes: TaskOutcome[]): Promise<void> {
+    const now = new Date();
+    const fitting = outcomes.map((outcome) =>
+      outcome.kind === 'succeeded' && Buffer.byteLength(outcome.returnValue) > this.maxPacket - PACKET_HEADROOM
+        ? unstorableOutcome(outcome, `it is larger than the server's max_allowed_packet (${this.maxPacket} bytes)`, now)
+        : outcome);
+    await writeOutcomesSafely(fitting, now, isDataError, (batch) => this.writeOutcomes(workerId, batch, now));
+  }
+
+  private async writeOutcomes(workerId: string, outcomes: TaskOutcome[], now: Date): Promise<void> {
+    const succeeded = outcomes.filter((outcome) => outcome.kind === 'succeeded');
+    // The common case, a batch of successes, is one statement: per-row values picked by id.
+    for (const part of chunk(succeeded, Infinity, (outcome) => outcome.returnValue.length * 3 + 128)) {
+      const ids = part.map((outcome) => outcome.id);
+      const returnValues = part.flatMap((outcome) => [outcome.id, outcome.returnValue]);
+      const attempts = part.flatMap((outcome) => [outcome.id, outcome.attempt]);
+      const cases = Array(part.length).fill('WHEN ? THEN ?').join(' ');
+      await query(this.pool, `
+        UPDATE task_results FORCE INDEX (PRIMARY)
+           SET status = IF(cancel_requested, 'CANCELLED', 'SUCCESSFUL'),
+               return_value = IF(cancel_requested, NULL, CASE id ${cases} END),
+               finished_at = ?, claimed_by = NULL, lease_expires_at = NULL
+         WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ? AND attempt = CASE id ${cases} END`,
+      [...returnValues, now, ids, workerId, ...attempts]);
+    }
+    // Rarer outcomes, one statement each. MySQL assigns left to right, each expression seeing
+    // the columns already assigned: nothing below reads a column assigned before it.
+    for (const outcome of outcomes) {
+      const fence = [outcome.id, workerId, outcome.attempt];
+      switch (outcome.kind) {
+        case 'succeeded':
+          break;
+        case 'failed':
+          await query(this.pool, `
+            UPDATE task_results
+               SET status = CASE WHEN cancel_requested THEN 'CANCELLED' WHEN ? IS NULL THEN 'FAILED' ELSE 'READY' END,
+                   finished_at = IF(cancel_requested OR ? IS NULL, ?, NULL),
+                   run_after = COALESCE(CAST(? AS DATETIME(3)), run_after),
+                   errors = JSON_ARRAY_APPEND(errors, '$', JSON_EXTRACT(?, '$')),
+                   claimed_by = NULL, lease_expires_at = NULL
+             WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`,
+          [outcome.retryAt, outcome.retryAt, now, outcome.retryAt, JSON.stringify(outcome.error), ...fence]);
+          break;
+        case 'cancelled':
+          await query(this.pool, `
+            UPDATE task_results SET status = 'CANCELLED', finished_at = ?, claimed_by = NULL, lease_expires_at = NULL
+             WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`, [now, ...fence]);
+          break;
+        case 'released':
+          // The fence guarantees attempt = the outcome's attempt: started_at tests that, not the column.
+          await query(this.pool, `
+            UPDATE task_results
+               SET status = IF(cancel_requested, 'CANCELLED', 'READY'),
+                   finished_at = IF(cancel_requested, ?, NULL),
+                   started_at = IF(? = 1, NULL, started_at),
+                   attempt = attempt - 1,
+                   worker_ids = JSON_REMOVE(worker_ids, '$[last]'),
+                   claimed_by = NULL, lease_expires_at = NULL
+             WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`, [now, outcome.attempt, ...fence]);
+          break;
+      }
+    }
+  }
+
+  async renewLeases(workerId: string, leaseMs: number): Promise<LeaseRenewal> {
+    // A plain read takes no locks; the update then touches exactly those rows by primary key.
+    const rows = await query<{ id: string; attempt: number; cancel_requested: number }[]>(this.pool, `
+      SELECT id, attempt, cancel_requested FROM task_results WHERE status = 'RUNNING' AND claimed_by = ?`, [workerId]);
+    if (rows.length > 0) {
+      await query(this.pool, `
+        UPDATE task_results FORCE INDEX (PRIMARY) SET lease_expires_at = ?
+         WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?`,
+      [new Date(Date.now() + leaseMs), rows.map((row) => row.id), workerId]);
+    }
+    return {
+      held: new Set(rows.map((row) => `${row.id}:${row.attempt}`)),
+      cancelRequested: rows.filter((row) => row.cancel_requested).map((row) => row.id),
+    };
+  }
+
+  async rescueExpired(limit: number): Promise<string[]> {
+    const now = new Date();
+    const expiredSql = `SELECT id FROM task_results WHERE status = 'RUNNING' AND lease_expires_at < ? LIMIT ?`;
+    // Nearly always there is nothing to rescue: find that out without a transaction.
+    const candidates = await query<Row[]>(this.pool, expiredSql, [now, 1]);
+    if (candidates.length === 0) return [];
+    return this.transaction(true, async (connection) => {
+      const rows = await query<{ id: string }[]>(connection, `${expiredSql} FOR UPDATE SKIP LOCKED`, [now, limit]);
+      if (rows.length === 0) return [];
+      const ids = rows.map((row) => row.id);
+      // errors reads claimed_by before it is cleared (assignments run left to right).
+      await query(connection, `
+        UPDATE task_results
+           SET status = CASE WHEN cancel_requested THEN 'CANCELLED' WHEN attempt >= max_attempts THEN 'FAILED' ELSE 'READY' END,
+               finished_at = IF(cancel_requested OR attempt >= max_attempts, ?, NULL),
+               run_after = ?,
+               errors = JSON_ARRAY_APPEND(errors, '$', JSON_OBJECT(
+                 'name', 'WorkerLostError',
+                 'message', CONCAT('Worker ', claimed_by, ' stopped renewing its lease (it crashed, hung or lost the database); the attempt was abandoned.'),
+                 'traceback', '', 'attempt', attempt, 'failedAt', ?)),
+               claimed_by = NULL, lease_expires_at = NULL
+         WHERE id IN (?)`, [now, now, now.toISOString(), ids]);
+      return ids;
+    });
+  }
+
+  async cancel(id: string): Promise<CancelOutcome> {
+    // A task that moved on between the statements (claimed, retried) is tried again.
+    for (let round = 0; ; round++) {
+      const ready = await query<ResultSetHeader>(this.pool, `
+        UPDATE task_results SET status = 'CANCELLED', finished_at = ? WHERE id = ? AND status = 'READY'`, [new Date(), id]);
+      if (ready.affectedRows > 0) return 'cancelled';
+      const running = await query<ResultSetHeader>(this.pool, `
+        UPDATE task_results SET cancel_requested = 1 WHERE id = ? AND status = 'RUNNING'`, [id]);
+      if (running.affectedRows > 0) return 'requested';
+      const rows = await query<{ status: TaskResultStatus }[]>(this.pool, 'SELECT status FROM task_results WHERE id = ?', [id]);
+      if (rows.length === 0) return 'missing';
+      if (FINISHED_STATUSES.includes(rows[0].status) || round === 2) return 'finished';
+    }
+  }
+
+  async setProgress(id: string, workerId: string, attempt: number, progress: string): Promise<void> {
+    await query(this.pool, `
+      UPDATE task_results SET progress = ?
+       WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`, [progress, id, workerId, attempt]);
+  }
+
+  async findById(id: string) {
+    const rows = await query<Row[]>(this.pool, 'SELECT * FROM task_results WHERE id = ?', [id]);
+    return rows.length > 0 ? mapTaskRow(rows[0]) : null;
+  }
+
+  async pruneBatch({ olderThan, statuses, queues, batchSize }: PruneRequest): Promise<number> {
+    // A range delete at REPEATABLE READ would gap-lock the end of the finished range, where
+    // every finishing task inserts its index entry.
+    return this.transaction(true, async (connection) => {
+      const result = await query<ResultSetHeader>(connection, `
+        DELETE FROM task_results
+         WHERE status IN (?) AND finished_at < ? ${queues ? 'AND queue_name IN (?)' : ''}
+         LIMIT ?`, queues ? [statuses, olderThan, queues, batchSize] : [statuses, olderThan, batchSize]);
+      return result.affectedRows;
+    });
+  }
+
+  async checkSchema(): Promise<void> {
+    const rows = await query<{ max_packet: number | string }[]>(this.pool, `
+      SELECT @@max_allowed_packet AS max_packet
+        FROM information_schema.tables
+       WHERE table_schema = DATABASE() AND table_name = 'task_results'`);
+    if (rows.length === 0) throw missingTableError();
+    this.maxPacket = Number(rows[0].max_packet) || this.maxPacket;
+  }
+
+  async close(): Promise<void> {
+    // The pool belongs to the DataSource.
+  }
+
+  /** Runs `work` in a transaction on one pooled connection; `readCommitted` for this transaction only. */
+  private async transaction<T>(readCommitted: boolean, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    const connection = await new Promise<PoolConnection>((resolve, reject) =>
+      this.pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))));
+    // A connection that dies while idle in the pool must not crash the process.
+    if (connection.listenerCount('error') === 0) connection.on('error', () => undefined);
+    try {
+      if (readCommitted) await query(connection, 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await query(connection, 'START TRANSACTION');
+      const result = await work(connection);
+      await query(connection, 'COMMIT');
+      connection.release();
+      return result;
+    } catch (error) {
+      try {
+        await query(connection, 'ROLLBACK');
+        connection.release();
+      } catch {
+        connection.destroy();
+      }
+      throw error;
+    }
+  }
+}
+
+function query<T = unknown>(target: Pick<Pool, 'query'>, sql: string, values: unknown[] = []): Promise<T> {
+  return new Promise((resolve, reject) => {
+    (target.query as (sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void) => void)(
+      sql, values, (error, result) => (error ? reject(error) : resolve(result as T)));
+  });
+}
+
+/** Splits `items` into runs of at most `maxItems` and about STATEMENT_BYTES of payload. */
+function chunk<T>(items: T[], maxItems: number, bytes: (item: T) => number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of items) {
+    const itemBytes = bytes(item);
+    if (current.length > 0 && (current.length >= maxItems || size + itemBytes > STATEMENT_BYTES)) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += itemBytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** The server refused a value (bad JSON, constraint), as opposed to a lost connection. */
+function isDataError(error: unknown): boolean {
+  const { sqlState, fatal } = error as { sqlState?: string; fatal?: boolean };
+  return !fatal && typeof sqlState === 'string' && (sqlState.startsWith('22') || sqlState.startsWith('23'));
+}
