@@ -43,7 +43,7 @@ export class TaskService {
   async enqueue(...params: unknown[]): Promise<TaskResult> {
     const { definition, rest } = this.resolve(params);
     const [args, options = {}] = rest as [unknown[], EnqueueOptions & { kwargs?: unknown }];
-    const [result] = await this.backend.enqueue([this.prepare(definition, args, options, options.kwargs)], options.manager);
+    const [result] = await this.backend.enqueue([this.prepare(definition, args, options, options.kwargs, new Date())], options.manager);
     return result;
   }
 
@@ -59,9 +59,11 @@ export class TaskService {
       throw new InvalidTaskArgumentsError(`enqueueMany(${definition.name}) takes an array of argument arrays.`);
     }
     if (argsList.length === 0) return [];
+    // One statement, one enqueue time: rows of a batch keep their order by id within it.
+    const enqueuedAt = new Date();
     const rows = argsList.map((args, index) => {
       try {
-        return this.prepare(definition, args, options, undefined);
+        return this.prepare(definition, args, options, undefined, enqueuedAt);
       } catch (error) {
         if (error instanceof InvalidTaskArgumentsError) {
           throw new InvalidTaskArgumentsError(`Task ${index} of enqueueMany: ${error.message}`, `[${index}].${error.path}`);
@@ -117,7 +119,7 @@ export class TaskService {
     return { definition, rest };
   }
 
-  private prepare(definition: TaskDefinition, args: unknown, options: EnqueueOptions, kwargs: unknown): NewTaskRow {
+  private prepare(definition: TaskDefinition, args: unknown, options: EnqueueOptions, kwargs: unknown, enqueuedAt: Date): NewTaskRow {
     const queueName = options.queueName ?? definition.queueName;
     if (this.queues && !this.queues.has(queueName)) {
       throw new InvalidTaskError(`Queue "${queueName}" of ${definition.name} is not one of the module's queues: ${[...this.queues].join(', ')}.`);
@@ -131,7 +133,6 @@ export class TaskService {
       throw new InvalidTaskError(`enqueue(${definition.name}): runAfter must be a valid Date.`);
     }
     const payload = encodeTaskPayload(definition.name, args, kwargs, this.maxPayloadSize);
-    const enqueuedAt = new Date();
     return {
       id: newTaskId(),
       taskName: definition.name,
@@ -143,6 +144,7 @@ export class TaskService {
       runAfter: options.runAfter ?? enqueuedAt,
       enqueuedAt,
       maxAttempts,
+      values: { args: args as unknown[], kwargs: (kwargs ?? {}) as Record<string, unknown> },
     };
   }
 

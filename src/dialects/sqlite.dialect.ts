@@ -17,8 +17,6 @@ const BUSY_TIMEOUT_MS = 10_000;
 const INSERT_COLUMNS =
   'id, task_name, status, queue_name, priority, args, kwargs, backend, run_after, enqueued_at, max_attempts, attempt, errors, worker_ids, cancel_requested';
 const INSERT_VALUES = "(?, ?, 'READY', ?, ?, ?, ?, ?, ?, ?, ?, 0, '[]', '[]', 0)";
-/** SQLite allows 32 766 bound parameters; 10 per row. */
-const MAX_ROWS_PER_INSERT = 3000;
 
 /**
  * SQLite through better-sqlite3. The dialect opens its own connection to the application's
@@ -64,18 +62,23 @@ export class SqliteDialect implements TaskDialect {
   }
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
-    for (let start = 0; start < rows.length; start += MAX_ROWS_PER_INSERT) {
-      const chunk = rows.slice(start, start + MAX_ROWS_PER_INSERT);
-      const params: unknown[] = [];
-      for (const row of chunk) {
-        params.push(row.id, row.taskName, row.queueName, row.priority, row.args, row.kwargs, row.backend,
-          toSqliteDate(row.runAfter), toSqliteDate(row.enqueuedAt), row.maxAttempts);
-      }
-      const sql = () => `INSERT INTO task_results (${INSERT_COLUMNS}) VALUES ${Array(chunk.length).fill(INSERT_VALUES).join(', ')}`;
-      if (manager) await manager.query(sql(), params);
-      else if (chunk.length === 1) this.statement('insert:1', sql).run(params);
-      else this.immediate(() => this.db.prepare(sql()).run(params));
+    const sql = () => `INSERT INTO task_results (${INSERT_COLUMNS}) VALUES ${INSERT_VALUES}`;
+    // Rows of one enqueueMany share their Date objects: format each once.
+    let lastDate: Date | undefined;
+    let lastText = '';
+    const text = (date: Date) => (date === lastDate ? lastText : ((lastDate = date), (lastText = toSqliteDate(date))));
+    const params = (row: NewTaskRow) => [row.id, row.taskName, row.queueName, row.priority, row.args, row.kwargs,
+      row.backend, text(row.runAfter), text(row.enqueuedAt), row.maxAttempts];
+    if (manager) {
+      // Through the caller's query runner, so the rows commit or roll back with its transaction.
+      for (const row of rows) await manager.query(sql(), params(row));
+      return;
     }
+    // One prepared statement in one transaction beats a multi-row INSERT in SQLite: no SQL text to
+    // build or parse per batch.
+    const insert = this.statement('insert', sql);
+    if (rows.length === 1) insert.run(params(rows[0]));
+    else this.immediate(() => rows.forEach((row) => insert.run(params(row))));
   }
 
   async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {

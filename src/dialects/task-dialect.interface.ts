@@ -15,6 +15,8 @@ export interface NewTaskRow {
   runAfter: Date;
   enqueuedAt: Date;
   maxAttempts: number;
+  /** `args` and `kwargs` as given, for the returned TaskResult (no parse of what was just stringified). */
+  values: { args: unknown[]; kwargs: Record<string, unknown> };
 }
 
 /** What a worker needs to run a claimed task: no entity hydration on the hot path. */
