@@ -15,4 +15,6 @@ export interface WorkerOptions {
   shutdownTimeout?: number;
   /** Milliseconds a claim stays valid without renewal; default 30 000. */
   leaseDuration?: number;
+  /** Delete results of this worker's queues finished more than this many ms ago, while it runs; default: keep everything. */
+  pruneAfter?: number;
 }

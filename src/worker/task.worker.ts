@@ -17,6 +17,7 @@ import { AbortCause, AttemptAbort, AttemptResult } from './task-attempt';
 import { OutcomeWriter } from './outcome.writer';
 import { TaskLeaseRenewer, HeldAttempt } from './task-lease.renewer';
 import { TaskLeaseReaper } from './task-lease.reaper';
+import { TaskResultPruner } from './task-result.pruner';
 import { nextAttemptAt } from './retry.policy';
 import { ResolvedWorkerOptions, resolveWorkerOptions } from './worker-options';
 
@@ -109,6 +110,7 @@ class WorkerRun {
   private readonly writer: OutcomeWriter;
   private readonly renewer: TaskLeaseRenewer;
   private readonly reaper: TaskLeaseReaper;
+  private readonly pruner?: TaskResultPruner;
   private stopping = false;
   private claimed = 0;
   private wakeUp?: () => void;
@@ -132,6 +134,7 @@ class WorkerRun {
       ids.forEach((id) => this.events.changed(id));
       this.wake();
     }, logger);
+    if (options.pruneAfter !== null) this.pruner = new TaskResultPruner(dialect, options.pruneAfter, options.queues, logger);
   }
 
   start(): Promise<WorkerSummary> {
@@ -155,6 +158,7 @@ class WorkerRun {
     ];
     this.renewer.start();
     this.reaper.start();
+    this.pruner?.start();
     let reason: WorkerSummary['reason'] = 'stopped';
     let failures = 0;
     try {
@@ -202,6 +206,7 @@ class WorkerRun {
       unsubscribe.forEach((off) => off());
       this.renewer.stop();
       this.reaper.stop();
+      this.pruner?.stop();
     }
     this.logger.log(`Worker ${workerId} stopped (${reason}) after ${this.claimed} task(s).`);
     return { workerId, claimed: this.claimed, reason };

@@ -10,7 +10,8 @@ const USAGE = `Options:
   --max-tasks N           exit after N tasks
   --worker-id ID          default host:pid:random
   --lease-duration MS     default 30000
-  --shutdown-timeout MS   time running tasks get after SIGTERM (default 30000)`;
+  --shutdown-timeout MS   time running tasks get after SIGTERM (default 30000)
+  --prune-after MS        delete results finished more than MS ago (default: keep)`;
 
 /** Worker options from command-line flags; throws `InvalidWorkerOptionError` naming the bad flag. */
 export function parseWorkerFlags(argv: string[]): WorkerOptions {
@@ -29,6 +30,7 @@ export function parseWorkerFlags(argv: string[]): WorkerOptions {
         'worker-id': { type: 'string' },
         'lease-duration': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        'prune-after': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -48,6 +50,7 @@ export function parseWorkerFlags(argv: string[]): WorkerOptions {
     ['max-tasks', 'maxTasks'],
     ['lease-duration', 'leaseDuration'],
     ['shutdown-timeout', 'shutdownTimeout'],
+    ['prune-after', 'pruneAfter'],
   ];
   for (const [flag, option] of numbers) {
     const raw = values[flag];

@@ -13,6 +13,7 @@ export interface ResolvedWorkerOptions {
   workerId: string;
   shutdownTimeout: number;
   leaseDuration: number;
+  pruneAfter: number | null;
 }
 
 export const WORKER_DEFAULTS = {
@@ -32,6 +33,7 @@ const FLAG_NAMES: Record<keyof WorkerOptions, string> = {
   workerId: '--worker-id',
   shutdownTimeout: '--shutdown-timeout',
   leaseDuration: '--lease-duration',
+  pruneAfter: '--prune-after',
 };
 
 export function defaultWorkerId(): string {
@@ -56,6 +58,7 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     workerId,
     shutdownTimeout: integer('shutdownTimeout', options.shutdownTimeout ?? WORKER_DEFAULTS.shutdownTimeout, 0, 86_400_000),
     leaseDuration: integer('leaseDuration', options.leaseDuration ?? WORKER_DEFAULTS.leaseDuration, 300, 86_400_000),
+    pruneAfter: options.pruneAfter === undefined ? null : integer('pruneAfter', options.pruneAfter, 1_000, Number.MAX_SAFE_INTEGER),
   };
 }
 

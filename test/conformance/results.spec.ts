@@ -5,8 +5,9 @@ import {
   TaskResult, TaskResultStatus, TaskResultNotFoundError, TaskWaitTimeoutError, TaskFailedError, TaskContextError,
 } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
 import { SampleTasks } from '../fixtures/sample-tasks';
+import { waitUntil } from '../support/wait-until';
 
 /** A user's own service reading results through TypeORM, as any other entity. */
 @Injectable()
@@ -83,7 +84,22 @@ describe('reading results', () => {
     expect((await t.tasks.getResult(ready.id)).status).toBe('READY');
   });
 
+  it('a worker with pruneAfter deletes results of its queues finished longer ago than that', async () => {
+    const [old, recent] = await t.tasks.enqueueMany(SampleTasks, 'add', [[1, 1], [2, 2]]);
+    const waiting = await t.tasks.enqueue(SampleTasks, 'add', [3, 3], { runAfter: new Date(Date.now() + 60_000) });
+    await t.worker.run({ batch: true });
+    const longAgo = TEST_DB === 'sqlite' ? "'2000-01-01 00:00:00.000'" : "'2000-01-01 00:00:00'";
+    await t.app.get(DataSource).query(`UPDATE task_results SET finished_at = ${longAgo} WHERE id = '${old.id}'`);
+    const run = t.worker.run({ pruneAfter: 60_000 });
+    await waitUntil(async () => (await t.tasks.getResult(old.id).catch(() => null)) === null);
+    await t.worker.stop();
+    await run;
+    expect((await t.tasks.getResult(recent.id)).status).toBe('SUCCESSFUL');
+    expect((await t.tasks.getResult(waiting.id)).status).toBe('READY');
+  });
+
   it('context() outside a task throws TaskContextError', () => {
     expect(() => t.tasks.context()).toThrow(TaskContextError);
   });
 });
+

@@ -3,6 +3,7 @@ import { TaskResultStatus, TaskCancelledError, TaskFailedError } from '../../src
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
 import { SampleTasks } from '../fixtures/sample-tasks';
+import { waitUntil } from '../support/wait-until';
 
 describe('worker', () => {
   let db: TestDatabase;
@@ -214,10 +215,3 @@ async function countStatus(dataSource: DataSource, status: string): Promise<numb
   return Number((await dataSource.query(`SELECT COUNT(*) AS n FROM task_results WHERE status = '${status}'`))[0].n);
 }
 
-export async function waitUntil(check: () => Promise<boolean>, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

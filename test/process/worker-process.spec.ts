@@ -6,6 +6,7 @@ import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { spawnWorker } from '../support/worker-process';
 import { ProcessTasks } from '../fixtures/worker-app';
+import { waitUntil } from '../support/wait-until';
 
 /** `runWorker()` as a real child process: flags, --batch drain, SIGTERM, exit codes. */
 describe('worker process', () => {
@@ -52,7 +53,7 @@ describe('worker process', () => {
   it('on SIGTERM lets a running task finish, claims nothing more, and exits 0', async () => {
     const running = await t.tasks.enqueue(ProcessTasks, 'sleep', [1_500]);
     const worker = spawnWorker(db, ['--concurrency', '1', '--interval', '100'], { TASKS_TEST_LOG: logFile });
-    await waitFor(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
+    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
     const waiting = await t.tasks.enqueue(ProcessTasks, 'record', ['not claimed']);
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
@@ -64,7 +65,7 @@ describe('worker process', () => {
   it('on SIGTERM past the shutdown timeout releases the task to READY without charging the attempt', async () => {
     const running = await t.tasks.enqueue(ProcessTasks, 'sleep', [30_000]);
     const worker = spawnWorker(db, ['--shutdown-timeout', '300'], { TASKS_TEST_LOG: logFile });
-    await waitFor(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
+    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
     const signalled = Date.now();
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
@@ -78,7 +79,7 @@ describe('worker process', () => {
   it('a second SIGTERM exits at once', async () => {
     const running = await t.tasks.enqueue(ProcessTasks, 'sleep', [30_000]);
     const worker = spawnWorker(db, ['--shutdown-timeout', '60000'], { TASKS_TEST_LOG: logFile });
-    await waitFor(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
+    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
     worker.child.kill('SIGTERM');
     await worker.waitForOutput('SIGTERM received');
     const second = Date.now();
@@ -90,10 +91,3 @@ describe('worker process', () => {
   });
 });
 
-async function waitFor(check: () => boolean, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

@@ -5,10 +5,10 @@ describe('worker flags', () => {
   it('parses every flag', () => {
     expect(parseWorkerFlags([
       '--queue', 'a,b', '--concurrency', '4', '--interval', '250', '--batch', '--max-tasks', '9',
-      '--worker-id', 'w1', '--lease-duration', '5000', '--shutdown-timeout', '100',
+      '--worker-id', 'w1', '--lease-duration', '5000', '--shutdown-timeout', '100', '--prune-after', '86400000',
     ])).toEqual({
       queues: ['a', 'b'], concurrency: 4, pollInterval: 250, batch: true, maxTasks: 9,
-      workerId: 'w1', leaseDuration: 5000, shutdownTimeout: 100,
+      workerId: 'w1', leaseDuration: 5000, shutdownTimeout: 100, pruneAfter: 86_400_000,
     });
     expect(parseWorkerFlags(['--queue=*'])).toEqual({ queues: '*' });
     expect(parseWorkerFlags([])).toEqual({});
@@ -35,5 +35,6 @@ describe('worker flags', () => {
     expect(() => resolveWorkerOptions({ leaseDuration: 10 })).toThrow(/--lease-duration/);
     expect(() => resolveWorkerOptions({ queues: [] })).toThrow(/--queue/);
     expect(() => resolveWorkerOptions({ maxTasks: 0 })).toThrow(/--max-tasks/);
+    expect(() => resolveWorkerOptions({ pruneAfter: 5 })).toThrow(/--prune-after/);
   });
 });

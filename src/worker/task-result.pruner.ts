@@ -1,0 +1,56 @@
+import { Logger } from '@nestjs/common';
+import type { TaskDialect } from '../dialects/task-dialect.interface';
+import { FINISHED_STATUSES } from '../task-result-status.enum';
+
+const PRUNE_BATCH = 1000;
+const MAX_PRUNE_INTERVAL_MS = 60_000;
+
+/**
+ * Deletes finished results older than `retentionMs` while a worker runs (`pruneAfter`), in
+ * batches of a thousand rows so no statement holds locks for long, yielding between batches.
+ */
+export class TaskResultPruner {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly dialect: TaskDialect,
+    private readonly retentionMs: number,
+    private readonly queues: readonly string[] | null,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    const interval = Math.min(this.retentionMs, MAX_PRUNE_INTERVAL_MS);
+    const tick = async () => {
+      await this.pruneNow();
+      if (this.timer) this.timer = setTimeout(tick, interval * (0.75 + Math.random() * 0.5));
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  async pruneNow(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const deleted = await this.dialect.pruneBatch({
+          olderThan: new Date(Date.now() - this.retentionMs),
+          statuses: FINISHED_STATUSES,
+          queues: this.queues,
+          batchSize: PRUNE_BATCH,
+        });
+        total += deleted;
+        if (deleted < PRUNE_BATCH || !this.timer) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (total > 0) this.logger.log(`Pruned ${total} finished task result(s).`);
+    } catch (error) {
+      this.logger.warn(`Could not prune finished task results: ${(error as Error).message}`);
+    }
+    return total;
+  }
+}
