@@ -71,6 +71,24 @@ describe('TasksModule', () => {
     await db.cleanup();
   });
 
+  it('uses a named TypeORM connection given as dataSource', async () => {
+    const db = await createTestDatabase();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot({ type: 'better-sqlite3', database: ':memory:', entities: [] }),
+        TypeOrmModule.forRoot({ ...db.options, name: 'jobs' }),
+        TasksModule.forRoot({ dataSource: 'jobs' }),
+      ],
+      providers: [SampleTasks],
+    }).compile();
+    const app = await moduleRef.init();
+    const result = await app.get(TaskService).enqueue(SampleTasks, 'add', [5, 6]);
+    await app.get(TaskWorker).run({ batch: true });
+    expect(await result.wait()).toBe(11);
+    await app.close();
+    await db.cleanup();
+  });
+
   it('refuses two tasks with one name at start-up, naming both methods', async () => {
     @Injectable()
     class First {
