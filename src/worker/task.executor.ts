@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TaskRegistry, TaskDefinition } from '../task.registry';
-import { CorruptTaskRowError, TaskTimeoutError, UnknownTaskError } from '../task.errors';
+import { CorruptTaskRowError, InvalidTaskReturnValueError, TaskTimeoutError, UnknownTaskError } from '../task.errors';
 import { encodeReturnValue } from '../serialization/task-payload';
 import { parseJsonColumn } from '../dialects/task-row.mapper';
 import type { ClaimedTask } from '../dialects/task-dialect.interface';
@@ -50,7 +50,8 @@ export class TaskExecutor {
     } catch (error) {
       // A task that fails because its signal fired is reported as the abort, not as its own error.
       if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
-      return this.failed(error, task.attempt, true);
+      // A return value JSON cannot hold would be refused again on every retry.
+      return this.failed(error, task.attempt, !(error instanceof InvalidTaskReturnValueError));
     } finally {
       clearTimeout(timer);
     }
