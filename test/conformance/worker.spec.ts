@@ -54,7 +54,7 @@ describe('worker', () => {
 
   it('records a non-Error throw and a non-JSON return value as failures', async () => {
     const thrown = await t.tasks.enqueue(SampleTasks, 'throwString', []);
-    const badReturn = await t.tasks.enqueue(SampleTasks, 'returnsDate', []);
+    const badReturn = await t.tasks.enqueue(SampleTasks, 'returnsDate', [], { maxAttempts: 3 });
     await t.worker.run({ batch: true });
     await thrown.refresh();
     await badReturn.refresh();
@@ -64,6 +64,8 @@ describe('worker', () => {
     expect(badReturn.status).toBe(TaskResultStatus.FAILED);
     expect(badReturn.errors[0]).toMatchObject({ name: 'InvalidTaskReturnValueError' });
     expect(badReturn.errors[0].message).toContain('returnValue is a Date');
+    // It would be refused again on every attempt: no retry.
+    expect(badReturn.errors).toHaveLength(1);
   });
 
   it('stores null for void tasks and for a null return', async () => {
