@@ -117,15 +117,20 @@ const ops = {
     let stopping = null;
     const stop = handle && handle.stop ? () => (stopping = stopping || handle.stop()) : null;
     worker = { handle: { ...handle, stop }, stats };
-    if (handle && handle.done && typeof handle.done.catch === 'function') {
-      handle.done.catch((e) => stats.errors.push(String((e && e.stack) || e)));
+    if (handle && handle.done && typeof handle.done.then === 'function') {
+      handle.done.then(
+        () => {
+          stats.finished = now();
+        },
+        (e) => stats.errors.push(String((e && e.stack) || e)),
+      );
     }
     return { started: now() };
   },
 
   async stats() {
     const s = worker ? worker.stats : { count: 0, first: 0, last: 0, errors: [] };
-    return { count: s.count, first: s.first, last: s.last, errors: s.errors, rss: process.memoryUsage().rss };
+    return { count: s.count, first: s.first, last: s.last, errors: s.errors, finished: s.finished || 0, rss: process.memoryUsage().rss };
   },
 
   async samples() {

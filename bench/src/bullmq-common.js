@@ -7,29 +7,37 @@ const QUEUE = 'ntbench-noop';
 
 /**
  * @param ctx       the adapter context
- * @param opts      { connection, prefix?, backendFactory?, prepare?() } — prepare runs once in the
- *                  driver before the first setup (e.g. PostgreSQL schema migrations)
+ * @param opts      { connection, prefix?, backendFactory?, reset?() }. Without `reset`, setup()
+ *                  obliterates the queue (Redis: that deletes every key of the queue). With it,
+ *                  setup() closes the driver's queue, calls reset() (PostgreSQL: drop the schema
+ *                  and migrate again, so no event rows or table bloat carry over between
+ *                  measurements) and opens a new queue.
  */
-async function createBullmq(ctx, { connection, prefix, backendFactory, prepare }) {
+async function createBullmq(ctx, { connection, prefix, backendFactory, reset }) {
   const args = (o) => (backendFactory ? [o, backendFactory] : [o]);
   const base = prefix ? { connection, prefix } : { connection };
   let queue = null;
-  let prepared = false;
 
-  if (ctx.role === 'driver') {
-    if (prepare) {
-      await prepare();
-      prepared = true;
-    }
+  const openQueue = async () => {
     queue = new Queue(QUEUE, ...args({ ...base }));
     queue.on('error', (e) => ctx.log('queue error', e.message));
     await queue.waitUntilReady();
+  };
+
+  if (ctx.role === 'driver') {
+    if (reset) await reset();
+    await openQueue();
   }
 
   return {
     async setup() {
-      if (prepare && !prepared) await prepare();
-      await queue.obliterate({ force: true });
+      if (reset) {
+        await queue.close();
+        await reset();
+        await openQueue();
+      } else {
+        await queue.obliterate({ force: true });
+      }
     },
     async enqueueOne(payload) {
       await queue.add('noop', payload);

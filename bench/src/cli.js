@@ -26,6 +26,7 @@ const DEFAULTS = {
   pollMs: 50,
   maxSeconds: 20,
   repeat: 1,
+  retries: 1,
   idleMs: 1000,
   rssN: 100000,
   rssMaxSeconds: 600,
@@ -51,6 +52,8 @@ const HELP = `Usage: npm run bench -- [flags]     (or: bash bench/run.sh [flags]
                       least 500) (default ${DEFAULTS.pollMs})
   --max-seconds S     time cap per timed phase; a capped result is marked * (default ${DEFAULTS.maxSeconds})
   --repeat R         run every throughput measurement R times, report the median (default 1)
+  --retries K        retry a measurement K times when its server went away in the middle
+                      (a restart by someone else); default 1
   --idle-ms MS        how long the idle worker sits before RSS/latency (default ${DEFAULTS.idleMs})
   --rss-n N           jobs for rss_100k (default ${DEFAULTS.rssN}), capped by --rss-max-seconds ${DEFAULTS.rssMaxSeconds}
   --pgboss-batch B    pg-boss work() batchSize (default ${DEFAULTS.pgbossBatch})
@@ -148,6 +151,7 @@ async function main() {
   const rows = [];
   const skipped = [];
   const failed = [];
+  const retried = [];
   const emit = (row) => {
     const full = { ...row, run: runId };
     rows.push(full);
@@ -168,6 +172,7 @@ async function main() {
       console.log(`  skipped: ${r.skipped}`);
     } else {
       for (const f of r.failures) failed.push({ id: system.id, reason: f });
+      for (const f of r.recoveries || []) retried.push({ id: system.id, reason: f });
       console.log(`  (${((now() - ts) / 1000).toFixed(1)} s)`);
     }
   }
@@ -194,10 +199,11 @@ async function main() {
       ...Object.fromEntries(Object.entries(servers.versions).map(([k, v]) => [k === 'mysql' ? 'mariadb/mysql' : k, v])),
     },
     opts: Object.fromEntries(
-      ['n', 'c', 'procs', 'batch', 'metrics', 'latencyN', 'latencyWarmup', 'gapMs', 'pollMs', 'maxSeconds', 'repeat', 'idleMs', 'rssN', 'pgbossBatch'].map((k) => [k, opts[k]]),
+      ['n', 'c', 'procs', 'batch', 'metrics', 'latencyN', 'latencyWarmup', 'gapMs', 'pollMs', 'maxSeconds', 'repeat', 'retries', 'idleMs', 'rssN', 'pgbossBatch'].map((k) => [k, opts[k]]),
     ),
     skipped,
     failed,
+    retried,
     jsonl: path.basename(jsonlPath),
   };
   fs.writeFileSync(jsonlPath.replace(/\.jsonl$/, '.meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
@@ -287,6 +293,14 @@ function markdown(rows, meta) {
     lines.push('');
     for (const s of meta.skipped) lines.push(`- \`${s.id}\` skipped: ${s.reason}`);
     for (const f of meta.failed) lines.push(`- \`${f.id}\` failed: ${f.reason}`);
+  }
+  if ((meta.retried || []).length) {
+    lines.push('');
+    lines.push('## Measurements run again');
+    lines.push('');
+    lines.push('The server went away in the middle of these (`--retries`); the harness waited for it and measured again:');
+    lines.push('');
+    for (const r of meta.retried) lines.push(`- \`${r.id}\`: ${r.reason}`);
   }
   lines.push('');
   return lines.join('\n');

@@ -129,4 +129,35 @@ async function ensureServers(cfg) {
   return status;
 }
 
-module.exports = { load, ensureServers, BENCH_DIR, ROOT_DIR, DATA_DIR };
+/** One cheap round trip to `server` ('postgres' | 'mysql' | 'redis'); throws when it does not answer. */
+async function ping(server, cfg) {
+  if (server === 'postgres') {
+    const { Client } = require('pg');
+    const c = new Client({ host: cfg.postgres.host, port: cfg.postgres.port, user: cfg.postgres.user, password: cfg.postgres.password, database: cfg.postgres.database, connectionTimeoutMillis: 3000 });
+    await c.connect();
+    try {
+      await c.query('SELECT 1');
+    } finally {
+      await c.end().catch(() => {});
+    }
+  } else if (server === 'mysql') {
+    const mysql = require('mysql2/promise');
+    const c = await mysql.createConnection({ host: cfg.mysql.host, port: cfg.mysql.port, user: cfg.mysql.user, password: cfg.mysql.password, database: cfg.mysql.database, connectTimeout: 3000 });
+    try {
+      await c.query('SELECT 1');
+    } finally {
+      await c.end().catch(() => {});
+    }
+  } else if (server === 'redis') {
+    const Redis = require('ioredis');
+    const r = new Redis({ host: cfg.redis.host, port: cfg.redis.port, db: cfg.redis.db, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    try {
+      await r.connect();
+      await r.ping();
+    } finally {
+      r.disconnect();
+    }
+  }
+}
+
+module.exports = { load, ensureServers, ping, BENCH_DIR, ROOT_DIR, DATA_DIR };

@@ -98,34 +98,56 @@ function firstLine(e) {
  * Runs the selected metrics for one system. `emit(row)` gets every result row;
  * returns { skipped: reason } when the system could not even start.
  */
+/** Errors that mean "the server went away for a moment" (restarted, say), not "the system failed". */
+const TRANSIENT =
+  /ECONNREFUSED|ECONNRESET|EPIPE|shutting down|starting up|administrator command|Connection terminated|terminating connection|server closed the connection|Connection is closed|PROTOCOL_CONNECTION_LOST/i;
+
 async function benchSystem(system, opts, emit) {
   const base = { system: system.name, db: system.db };
   const rowOut = (metric, n, c, value, unit, extra = {}) =>
     emit({ ...base, metric, n, c, value: Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null, unit, ...extra });
+  const log = (s) => console.log(`  ${system.id.padEnd(26)} ${s}`);
 
-  const driver = new Agent(`${system.id}/driver`);
+  let driver = null;
+  const startDriver = async () => {
+    const agent = new Agent(`${system.id}/driver`);
+    try {
+      await agent.call('init', { system, role: 'driver', pollMs: opts.pollMs }, 120_000);
+    } catch (e) {
+      await agent.close(10_000);
+      throw e;
+    }
+    driver = agent;
+  };
+  // After a transient error: wait for the server, then start a fresh driver (its connections are gone).
+  const recoveries = [];
+  const recover = async (e) => {
+    log(`server hiccup (${firstLine(e).slice(0, 120)}); waiting for it, then retrying`);
+    recoveries.push(firstLine(e).slice(0, 160));
+    if (driver) await driver.close(10_000);
+    driver = null;
+    await waitForServer(system.server, 60_000);
+    await startDriver();
+  };
+
   try {
     try {
-      await driver.call('init', { system, role: 'driver', pollMs: opts.pollMs }, 120_000);
+      await startDriver();
     } catch (e) {
-      return { skipped: firstLine(e) };
+      if (!TRANSIENT.test(String(e && e.message)) || opts.retries < 1) return { skipped: firstLine(e) };
+      try {
+        await recover(e);
+      } catch (e2) {
+        return { skipped: firstLine(e2) };
+      }
     }
     const m = new Set(opts.metrics);
-    const log = (s) => console.log(`  ${system.id.padEnd(26)} ${s}`);
     const failures = [];
-    const guard = async (name, fn) => {
-      try {
-        await fn();
-      } catch (e) {
-        failures.push(`${name}: ${firstLine(e)}`);
-        log(`${name}: FAILED ${firstLine(e)}`);
-      }
-    };
 
     // With --repeat R, every throughput measurement runs R times and the row carries the median
     // (all values in `runs`).
-    const repeated = (out) => {
-      if (opts.repeat <= 1) return { out, flush: () => {} };
+    const repeated = (out, times) => {
+      if (times <= 1) return { out, flush: () => {} };
       const pending = new Map();
       return {
         out: (metric, n, c, value, unit, extra = {}) => {
@@ -142,12 +164,37 @@ async function benchSystem(system, opts, emit) {
         },
       };
     };
-    const measure = async (name, once) => {
-      const r = repeated(rowOut);
-      await guard(name, async () => {
-        for (let k = 0; k < opts.repeat; k++) await once(r.out);
-      });
-      r.flush();
+    // One measurement: repeated --repeat times (throughput ones), retried up to --retries times
+    // when the server went away in the middle (another process restarting PostgreSQL, say).
+    const measure = async (name, once, { repeat = opts.repeat } = {}) => {
+      for (let attempt = 0; ; attempt++) {
+        const r = repeated(rowOut, repeat);
+        try {
+          for (let k = 0; k < repeat; k++) await once(r.out);
+          r.flush();
+          return;
+        } catch (e) {
+          if (TRANSIENT.test(String(e && e.message)) && attempt < opts.retries) {
+            try {
+              await recover(e);
+              continue;
+            } catch (e2) {
+              e = e2;
+            }
+          }
+          failures.push(`${name}: ${firstLine(e)}`);
+          log(`${name}: FAILED ${firstLine(e)}`);
+          if (!driver || driver.exited) {
+            try {
+              await startDriver();
+            } catch (e3) {
+              failures.push(`driver: ${firstLine(e3)}`);
+              return;
+            }
+          }
+          return;
+        }
+      }
     };
 
     if (m.has('enqueue_one')) {
@@ -181,15 +228,36 @@ async function benchSystem(system, opts, emit) {
       await measure(`process ${opts.procs}p`, (out) => processRun(system, driver, opts, { procs: opts.procs, c }, out, log));
     }
     if (m.has('latency') || m.has('rss_idle')) {
-      await guard('latency', () => idleRun(system, driver, opts, m, rowOut, log));
+      await measure('latency', (out) => idleRun(system, driver, opts, m, out, log), { repeat: 1 });
     }
     if (m.has('rss_100k')) {
-      await guard('rss_100k', () => rssRun(system, driver, opts, rowOut, log));
+      await measure('rss_100k', (out) => rssRun(system, driver, opts, out, log), { repeat: 1 });
     }
-    return { failures };
+    return { failures, recoveries };
   } finally {
-    await driver.close();
+    if (driver) await driver.close();
   }
+}
+
+/** Polls the server until it answers (or `timeoutMs` passes). */
+async function waitForServer(server, timeoutMs) {
+  if (!server) return;
+  const config = require('./config');
+  const cfg = config.load();
+  const until = now() + timeoutMs;
+  let last = null;
+  while (now() < until) {
+    try {
+      await config.ping(server, cfg);
+      await sleep(1000); // let it settle (a restart accepts connections before it is fully up)
+      await config.ping(server, cfg);
+      return;
+    } catch (e) {
+      last = e;
+      await sleep(1000);
+    }
+  }
+  throw new Error(`${server} did not come back within ${timeoutMs / 1000} s: ${last && last.message}`);
 }
 
 async function startWorkers(system, opts, procs) {
@@ -204,24 +272,42 @@ async function startWorkers(system, opts, procs) {
   return workers;
 }
 
-/** Sums the workers' counters until `target` jobs have been handled or `deadline` passes. */
-async function waitForCount(workers, target, deadline) {
+/**
+ * Sums the workers' counters until `target` jobs have been handled, `deadline` passes, every
+ * worker's loop has ended by itself (a drain that stopped short), or nothing moved for `stallMs`.
+ */
+async function waitForCount(workers, target, deadline, stallMs = 10_000) {
+  let lastCount = -1;
+  let lastMove = now();
   for (;;) {
     const stats = await Promise.all(workers.map((w) => w.call('stats', {}, 30_000)));
     const errors = stats.flatMap((s) => s.errors);
     if (errors.length) throw new Error(`worker error: ${errors[0]}`);
     const count = stats.reduce((a, s) => a + s.count, 0);
-    if (count >= target || now() > deadline) {
+    if (count !== lastCount) {
+      lastCount = count;
+      lastMove = now();
+    }
+    const allFinished = stats.every((s) => s.finished);
+    const stalled = now() - lastMove > stallMs;
+    if (count >= target || now() > deadline || allFinished || stalled) {
       return {
         count,
-        first: Math.min(...stats.filter((s) => s.count).map((s) => s.first)),
+        first: count ? Math.min(...stats.filter((s) => s.count).map((s) => s.first)) : 0,
         last: Math.max(...stats.map((s) => s.last)),
         rss: stats.map((s) => s.rss),
         timedOut: count < target,
+        why: count >= target ? 'done' : allFinished ? 'finished' : stalled ? 'stalled' : 'deadline',
       };
     }
     await sleep(20);
   }
+}
+
+function shortfall(r, target, seconds, stallMs = 10_000) {
+  if (r.why === 'finished') return `every worker's run() returned after ${r.count} of ${target} jobs`;
+  if (r.why === 'stalled') return `no progress for ${stallMs / 1000} s (${r.count} of ${target} jobs handled)`;
+  return `no job was processed within ${seconds} s`;
 }
 
 async function processRun(system, driver, opts, { procs, c }, rowOut, log) {
@@ -232,7 +318,7 @@ async function processRun(system, driver, opts, { procs, c }, rowOut, log) {
     const go = now();
     await Promise.all(workers.map((w) => w.call('startWorker', { concurrency: c, mode: 'drain' })));
     const r = await waitForCount(workers, opts.n, go + opts.maxSeconds * 1000);
-    if (!r.count) throw new Error(`no job was processed within ${opts.maxSeconds} s`);
+    if (!r.count || r.why === 'finished' || r.why === 'stalled') throw new Error(shortfall(r, opts.n, opts.maxSeconds));
     const seconds = (r.last - go) / 1000;
     const v = r.count / seconds;
     const extra = { procs, firstJobMs: Math.round((r.first - go) * 10) / 10 };
@@ -277,9 +363,9 @@ async function idleRun(system, driver, opts, m, rowOut, log) {
     const total = opts.latencyWarmup + opts.latencyN;
     const produced = driver.call('produceLatency', { count: opts.latencyN, warmup: opts.latencyWarmup, gapMin: opts.gapMin, gapMax: opts.gapMax });
     await produced;
-    const r = await waitForCount([w], total, now() + 30_000);
+    const r = await waitForCount([w], total, now() + 30_000, 5_000);
     const samples = await w.call('samples');
-    if (!samples.length) throw new Error('no latency sample arrived');
+    if (!samples.length) throw new Error(`no latency sample arrived (${shortfall(r, total, 30, 5_000)})`);
     const extra = r.timedOut ? { partial: true } : {};
     for (const p of [50, 95, 99]) rowOut(`latency_p${p}`, samples.length, c, percentile(samples, p), 'ms', extra);
     log(
@@ -300,6 +386,7 @@ async function rssRun(system, driver, opts, rowOut, log) {
     const go = now();
     await w.call('startWorker', { concurrency: c, mode: 'drain' });
     const r = await waitForCount([w], opts.rssN, go + opts.rssMaxSeconds * 1000);
+    if (!r.count || r.why === 'finished' || r.why === 'stalled') throw new Error(shortfall(r, opts.rssN, opts.rssMaxSeconds));
     const { rss } = await w.call('rss');
     rowOut('rss_100k', r.count, c, mb(rss), 'MB', r.timedOut ? { partial: true } : {});
     log(`rss after ${r.count} jobs: ${mb(rss)} MB (${((r.last - go) / 1000).toFixed(1)} s)${r.timedOut ? ' [time cap]' : ''}`);

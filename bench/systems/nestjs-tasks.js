@@ -65,6 +65,29 @@ function typeormOptions(ctx, lib) {
   throw new Error(`nestjs-tasks adapter: unknown db ${ctx.db}`);
 }
 
+/** A Nest LoggerService that prints the first 3 errors/warnings of a process, then only counts. */
+function quietLogger(ctx) {
+  let shown = 0;
+  let hidden = 0;
+  const report = (level, message, context) => {
+    if (shown < 3) {
+      shown++;
+      ctx.log(`${level}${context ? ` [${context}]` : ''}: ${message}`);
+    } else if (++hidden === 1) {
+      ctx.log('(more library errors hidden; BENCH_NEST_LOG=1 shows them)');
+    }
+  };
+  const noop = () => {};
+  return {
+    log: noop,
+    debug: noop,
+    verbose: noop,
+    fatal: (m, ...rest) => report('fatal', m, rest[rest.length - 1]),
+    error: (m, ...rest) => report('error', m, rest[rest.length - 1]),
+    warn: (m, ...rest) => report('warn', m, rest[rest.length - 1]),
+  };
+}
+
 module.exports = {
   name: 'nestjs-tasks',
   loadLibrary,
@@ -91,7 +114,10 @@ module.exports = {
       providers: [NoopTasks],
     })(BenchModule);
 
-    const app = await core.NestFactory.createApplicationContext(BenchModule, { logger: false });
+    // The library's first few errors (a failing claim, say) go to stderr, the rest are counted;
+    // BENCH_NEST_LOG=1 shows every log line (worker start/stop too).
+    const logger = process.env.BENCH_NEST_LOG ? ['log', 'error', 'warn'] : quietLogger(ctx);
+    const app = await core.NestFactory.createApplicationContext(BenchModule, { logger });
     const tasks = app.get(lib.TaskService);
     const dataSource = app.get(typeorm.DataSource);
     const repo = dataSource.getRepository(lib.TaskResult);
