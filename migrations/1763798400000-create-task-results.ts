@@ -10,21 +10,27 @@ export class CreateTaskResults1763798400000 implements MigrationInterface {
   name = 'CreateTaskResults1763798400000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    for (const statement of createStatements(queryRunner.connection.driver.options.type)) {
+    for (const statement of createStatements(queryRunner.connection.driver.options.type, tableName(queryRunner))) {
       await queryRunner.query(statement);
     }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE task_results');
+    await queryRunner.query(`DROP TABLE ${tableName(queryRunner)}`);
   }
 }
 
-function createStatements(type: string): string[] {
+/** On PostgreSQL, in the DataSource's `schema` when it names one, where the entity is looked for. */
+function tableName(queryRunner: QueryRunner): string {
+  const { type, schema } = queryRunner.connection.driver.options as { type: string; schema?: string };
+  return type === 'postgres' && schema ? `"${schema.replace(/"/g, '""')}".task_results` : 'task_results';
+}
+
+function createStatements(type: string, table: string): string[] {
   switch (type) {
     case 'postgres':
       return [
-        `CREATE TABLE task_results (
+        `CREATE TABLE ${table} (
           id uuid PRIMARY KEY,
           task_name varchar(255) NOT NULL,
           status varchar(16) NOT NULL,
@@ -48,19 +54,21 @@ function createStatements(type: string): string[] {
           lease_expires_at timestamptz(3),
           cancel_requested boolean NOT NULL DEFAULT false
         )`,
-        `CREATE INDEX task_results_claim_idx ON task_results (queue_name, priority DESC, run_after, id) WHERE status = 'READY'`,
-        `CREATE INDEX task_results_lease_idx ON task_results (lease_expires_at) WHERE status = 'RUNNING'`,
-        `CREATE INDEX task_results_finished_idx ON task_results (finished_at) WHERE status IN ('SUCCESSFUL', 'FAILED', 'CANCELLED')`,
+        `CREATE INDEX task_results_claim_idx ON ${table} (queue_name, priority DESC, run_after, id) WHERE status = 'READY'`,
+        `CREATE INDEX task_results_lease_idx ON ${table} (lease_expires_at) WHERE status = 'RUNNING'`,
+        `CREATE INDEX task_results_finished_idx ON ${table} (finished_at) WHERE status IN ('SUCCESSFUL', 'FAILED', 'CANCELLED')`,
       ];
     case 'mysql':
     case 'mariadb':
       // No partial indexes: status leads every index so READY and RUNNING rows stay contiguous.
+      // Names compare as on PostgreSQL and SQLite (binary): queues 'Emails' and 'emails' are two,
+      // and so are two workers whose ids differ in case only (claimed_by fences outcomes).
       return [
         `CREATE TABLE task_results (
           id char(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-          task_name varchar(255) NOT NULL,
+          task_name varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
           status varchar(16) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-          queue_name varchar(191) NOT NULL,
+          queue_name varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
           priority smallint NOT NULL DEFAULT 0,
           args json NOT NULL,
           kwargs json NOT NULL,
@@ -76,7 +84,7 @@ function createStatements(type: string): string[] {
           worker_ids json NOT NULL,
           progress json NULL,
           return_value json NULL,
-          claimed_by varchar(255) NULL,
+          claimed_by varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
           lease_expires_at datetime(3) NULL,
           cancel_requested tinyint(1) NOT NULL DEFAULT 0,
           PRIMARY KEY (id),

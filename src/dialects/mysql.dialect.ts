@@ -21,6 +21,9 @@ const STATEMENT_BYTES = 4 * 1024 * 1024;
 /** Room for the rest of a statement around one large JSON value. */
 const PACKET_HEADROOM = 64 * 1024;
 
+/** Beyond this many queues one sorted range scan beats a union of per-queue heads. */
+const MAX_MERGED_QUEUES = 32;
+
 const INSERT_ROW = "(?, ?, 'READY', ?, ?, ?, ?, ?, ?, ?, ?, 0, '[]', '[]', 0)";
 
 /** The same shape for mysql2's Pool and for the primary's PoolNamespace under replication. */
@@ -30,10 +33,12 @@ type Row = Record<string, unknown>;
 /**
  * MySQL 8 and MariaDB 10.6+ through the DataSource's own mysql2 pool. Neither has UPDATE …
  * RETURNING, so a claim is a short transaction: lock due rows with `SELECT … FOR UPDATE SKIP
- * LOCKED`, then update them by primary key. The claim and the rescue run at READ COMMITTED:
- * under the default REPEATABLE READ their range scans would take gap locks, and two claims
- * inserting RUNNING index entries into gaps the other had locked deadlock. Every other write
- * touches rows by primary key only (record locks, no gaps), in primary key order.
+ * LOCKED`, then update them by primary key. The claim, the rescue and the prune run at READ
+ * COMMITTED: under the default REPEATABLE READ their range scans would take next-key locks on
+ * the indexes, so enqueues and finishes inserting entries into those gaps would wait for them,
+ * and concurrent claims inserting RUNNING entries into gaps locked by one another risk
+ * deadlocks. Every other write touches rows by primary key only (record locks, no gaps), in
+ * primary key order.
  */
 export class MysqlDialect implements TaskDialect {
   readonly name = 'mysql' as const;
@@ -48,6 +53,7 @@ export class MysqlDialect implements TaskDialect {
   }
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
+    if (rows.length === 0) return;
     const chunks = chunk(rows, ROWS_PER_INSERT, (row) => row.args.length + row.kwargs.length + 512);
     const statement = (part: NewTaskRow[]) => {
       const values: unknown[] = [];
@@ -76,13 +82,29 @@ export class MysqlDialect implements TaskDialect {
     const now = Date.now();
     const nowDate = new Date(now);
     return this.transaction(true, async (connection) => {
-      const rows = await query<Row[]>(connection, `
-        SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts
+      const names = queues ?? (await this.queuesWithReadyRows(connection));
+      if (names.length === 0) return [];
+      const due = `
+        SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
           FROM task_results
-         WHERE status = 'READY' ${queues ? 'AND queue_name IN (?)' : ''} AND run_after <= ?
+         WHERE status = 'READY' AND queue_name %QUEUE% AND run_after <= ?
          ORDER BY priority DESC, run_after, id
          LIMIT ?
-           FOR UPDATE SKIP LOCKED`, queues ? [queues, nowDate, limit] : [nowDate, limit]);
+           FOR UPDATE SKIP LOCKED`;
+      let rows: Row[];
+      if (names.length > MAX_MERGED_QUEUES) {
+        rows = await query<Row[]>(connection, due.replace('queue_name %QUEUE% AND ', queues ? 'queue_name IN (?) AND ' : ''),
+          queues ? [names, nowDate, limit] : [nowDate, limit]);
+      } else if (names.length === 1) {
+        rows = await query<Row[]>(connection, due.replace('%QUEUE%', '= ?'), [names[0], nowDate, limit]);
+      } else {
+        // The index is ordered within one queue only: the first rows of each queue, merged
+        // here, rather than every READY row of all of them sorted. Rows locked but not taken
+        // are released at the commit.
+        const heads = await query<Row[]>(connection, names.map(() => `(${due.replace('%QUEUE%', '= ?')})`).join(' UNION ALL '),
+          names.flatMap((name) => [name, nowDate, limit]));
+        rows = heads.sort(claimOrder).slice(0, limit);
+      }
       if (rows.length === 0) return [];
       await query(connection, `
         UPDATE task_results
@@ -101,6 +123,25 @@ export class MysqlDialect implements TaskDialect {
         maxAttempts: Number(row.max_attempts),
       }));
     });
+  }
+
+  /**
+   * Any queue: the queues that have READY rows, one index probe each (neither MySQL nor
+   * MariaDB skip-scans the claim index for a DISTINCT, which reads every READY entry). Past
+   * MAX_MERGED_QUEUES the list is cut short, as the claim then filters nothing by queue.
+   */
+  private async queuesWithReadyRows(connection: PoolConnection): Promise<string[]> {
+    const names: string[] = [];
+    while (names.length <= MAX_MERGED_QUEUES) {
+      const after = names.length > 0 ? names[names.length - 1] : null;
+      const rows: { name: string | null }[] = await query(connection, after === null
+        ? "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY'"
+        : "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?", after === null ? [] : [after]);
+      const name = rows[0]?.name;
+      if (name === null || name === undefined) break;
+      names.push(name);
+    }
+    return names;
   }
 
   async finish(workerId: string, outcomes: TaskOutcome[]): Promise<void> {
@@ -290,6 +331,16 @@ function query<T = unknown>(target: Pick<Pool, 'query'>, sql: string, values: un
     (target.query as (sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void) => void)(
       sql, values, (error, result) => (error ? reject(error) : resolve(result as T)));
   });
+}
+
+/** priority DESC, run_after, id: the claim order, for rows merged from several queues. */
+function claimOrder(a: Row, b: Row): number {
+  const byPriority = Number(b.priority) - Number(a.priority);
+  if (byPriority !== 0) return byPriority;
+  const [x, y] = [a.run_after, b.run_after];
+  const byTime = x instanceof Date && y instanceof Date ? x.getTime() - y.getTime() : String(x).localeCompare(String(y));
+  if (byTime !== 0) return byTime;
+  return (a.id as string) < (b.id as string) ? -1 : 1;
 }
 
 /** Splits `items` into runs of at most `maxItems` and about STATEMENT_BYTES of payload. */
