@@ -30,16 +30,18 @@ export class TaskEvents {
     return this.subscribe('cancel', listener);
   }
 
-  /** Resolves after `ms`, or at once when task `id` changes. */
-  waitForChange(id: string, ms: number): Promise<void> {
+  /** Resolves after `ms`, at once when task `id` changes from now on, or when `signal` aborts. */
+  waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.emitter.off(`changed:${id}`, done);
+        signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.emitter.once(`changed:${id}`, done);
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 

@@ -1,4 +1,4 @@
-import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, EntitySubscriberInterface, TransactionCommitEvent, TransactionRollbackEvent, QueryRunner } from 'typeorm';
@@ -13,7 +13,7 @@ import type { TaskBackend } from './task-backend.interface';
 import { newTaskResult } from './new-task-result';
 
 /** Tasks stored in the application's database, run by workers. */
-export class DatabaseBackend implements TaskBackend, OnModuleInit, OnModuleDestroy {
+export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplicationShutdown {
   readonly name = 'database' as const;
   private readonly logger = new Logger('TasksModule');
   private dialectInstance?: TaskDialect;
@@ -39,7 +39,11 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnModuleDestr
     setFallbackTaskResultSource(this);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Not onModuleDestroy: Nest runs that before beforeApplicationShutdown, where TaskWorker lets
+   * running tasks finish and records their outcomes through this dialect.
+   */
+  async onApplicationShutdown(): Promise<void> {
     clearFallbackTaskResultSource(this);
     await this.stopListening?.();
     await this.dialectInstance?.close();
@@ -92,8 +96,8 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnModuleDestr
     return isTaskId(id) ? this.dialect.findById(id) : null;
   }
 
-  waitForChange(id: string, ms: number): Promise<void> {
-    return this.events.waitForChange(id, ms);
+  waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return this.events.waitForChange(id, ms, signal);
   }
 
   /** Binds results loaded through the user's own repositories, and wakes workers after a commit. */

@@ -63,8 +63,8 @@ export abstract class MemoryBackend implements TaskBackend {
     return result ? { ...result } : null;
   }
 
-  waitForChange(id: string, ms: number): Promise<void> {
-    return this.events.waitForChange(id, ms);
+  waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    return this.events.waitForChange(id, ms, signal);
   }
 }
 

@@ -141,14 +141,21 @@ export class TaskResult<R = unknown> {
     const source = this.source();
     const deadline = Date.now() + timeout;
     let delay = pollInterval;
-    for (;;) {
-      if (!this.isFinished) await this.refresh();
-      if (this.isFinished) return this.returnValue;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new TaskWaitTimeoutError(this.id, this.status, timeout);
-      await source.waitForChange(this.id, Math.min(delay, left));
+    while (!this.isFinished) {
+      // Listen before reading, so a change between the read and the wait is not missed.
+      const stopListening = new AbortController();
+      const changed = source.waitForChange(this.id, Math.max(0, Math.min(delay, deadline - Date.now())), stopListening.signal);
+      try {
+        await this.refresh();
+        if (this.isFinished) break;
+        if (Date.now() >= deadline) throw new TaskWaitTimeoutError(this.id, this.status, timeout);
+        await changed;
+      } finally {
+        stopListening.abort();
+      }
       delay = Math.min(delay * 1.5, maxPollInterval);
     }
+    return this.returnValue;
   }
 
   private source(): TaskResultSource {

@@ -4,8 +4,8 @@ import type { TaskResult } from './task-result.entity';
 export interface TaskResultSource {
   /** Every column of the row, as entity properties, or null if it is gone. */
   load(id: string): Promise<Partial<TaskResult> | null>;
-  /** Resolves after `ms`, or sooner if the task may have changed. */
-  waitForChange(id: string, ms: number): Promise<void>;
+  /** Resolves after `ms`, sooner if the task may have changed since the call, or when `signal` aborts. */
+  waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 const SOURCE = Symbol('nestjs-tasks:source');

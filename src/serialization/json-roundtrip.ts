@@ -2,7 +2,9 @@
  * A value survives `JSON.parse(JSON.stringify(value))` unchanged only if it is built from
  * null, booleans, finite numbers, strings, arrays without holes and plain objects, without cycles.
  * Everything else would be silently altered (a Date becomes a string, `undefined` disappears),
- * so tasks refuse it up front instead of running later with different arguments.
+ * so tasks refuse it up front instead of running later with different arguments. Strings must
+ * also be storable by every supported database: PostgreSQL's jsonb refuses NUL characters and
+ * unpaired surrogates, MariaDB the latter, so both are refused on every database alike.
  */
 export interface JsonMismatch {
   path: string;
@@ -22,7 +24,10 @@ export function findJsonMismatch(value: unknown, path: string): JsonMismatch | n
 
 function check(value: unknown, path: string, ancestors: Set<object>): JsonMismatch | null {
   switch (typeof value) {
-    case 'string':
+    case 'string': {
+      const reason = unstorableString(value);
+      return reason ? { path, reason } : null;
+    }
     case 'boolean':
       return null;
     case 'number':
@@ -57,9 +62,17 @@ function check(value: unknown, path: string, ancestors: Set<object>): JsonMismat
   if (Object.getOwnPropertySymbols(object).length > 0) return { path, reason: 'symbol keys are not JSON' };
   ancestors.add(object);
   for (const key of Object.keys(object)) {
+    const badKey = unstorableString(key);
+    if (badKey) return { path: child(path, key), reason: `a key that ${badKey.replace(/^a string that /, '')}` };
     const found = check((object as Record<string, unknown>)[key], child(path, key), ancestors);
     if (found) return found;
   }
   ancestors.delete(object);
+  return null;
+}
+
+function unstorableString(value: string): string | null {
+  if (value.includes('\u0000')) return 'a string that contains a NUL character (\\u0000), which databases cannot store in JSON';
+  if (!value.isWellFormed()) return 'a string that contains an unpaired surrogate, which is not valid Unicode';
   return null;
 }

@@ -17,6 +17,10 @@ describe('JSON round trip', () => {
     expect(findJsonMismatch({ [Symbol('s')]: 1 }, 'args')?.reason).toContain('symbol');
     expect(findJsonMismatch(new (class Point { x = 1 })(), 'args')?.reason).toContain('Point');
     expect(findJsonMismatch(new Date(), 'args')?.reason).toContain('Date');
+    expect(findJsonMismatch(['a\u0000b'], 'args')).toEqual({ path: 'args[0]', reason: expect.stringContaining('NUL') });
+    expect(findJsonMismatch({ x: 'broken \ud800' }, 'args')).toEqual({ path: 'args.x', reason: expect.stringContaining('unpaired surrogate') });
+    expect(findJsonMismatch({ 'k\u0000': 1 }, 'args')?.reason).toContain('key');
+    expect(findJsonMismatch(['emoji 😀 is fine'], 'args')).toBeNull();
   });
 
   it('encodes args once and enforces the size limit', () => {
