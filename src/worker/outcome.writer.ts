@@ -14,15 +14,18 @@ const MAX_RETRY_DELAY_MS = 5_000;
  * meanwhile queue up and go together in the next one. A lone outcome waits one tick at most; `write()` resolves only once its outcome is committed.
  *
  * A batch that fails is split: one outcome the database refuses (a return value PostgreSQL's
- * jsonb cannot hold, say) must not hold back the others. An outcome refused on its own is
- * recorded as a failed attempt instead; if even that is refused the database itself is
- * unreachable, and the writer backs off and retries until it succeeds or is abandoned.
+ * jsonb cannot hold, say) must not hold back the others. An outcome refused on its own (twice,
+ * and not for a lost connection) is recorded as a failed attempt instead; if even that is
+ * refused the database itself is unreachable, and the writer backs off and retries until it
+ * succeeds or is abandoned.
  */
 export class OutcomeWriter {
   private queue: Pending[] = [];
   private flushing = false;
   private scheduled = false;
   private abandoned = false;
+  /** `id:attempt` of the outcomes handed over and not yet committed. */
+  private readonly unwritten = new Set<string>();
 
   constructor(
     private readonly dialect: TaskDialect,
@@ -31,8 +34,13 @@ export class OutcomeWriter {
   ) {}
 
   write(outcome: TaskOutcome): Promise<void> {
+    const key = `${outcome.id}:${outcome.attempt}`;
+    this.unwritten.add(key);
     return new Promise((resolve) => {
-      this.queue.push({ outcome, resolve });
+      this.queue.push({ outcome, resolve: () => {
+        this.unwritten.delete(key);
+        resolve();
+      } });
       if (this.flushing || this.scheduled) return;
       // One tick of patience gathers every outcome finished in this turn of the event loop.
       this.scheduled = true;
@@ -41,6 +49,11 @@ export class OutcomeWriter {
         if (!this.flushing) void this.flush();
       });
     });
+  }
+
+  /** The attempts whose outcomes wait to be committed: their rows are still RUNNING under this worker. */
+  pending(): Iterable<string> {
+    return this.unwritten;
   }
 
   /** Stops retrying: what is still unwritten is left to lease expiry and rescue. */
@@ -95,7 +108,17 @@ export class OutcomeWriter {
       }
     }
     const { outcome } = pending;
-    if (outcome.kind === 'succeeded') {
+    if (knownError !== undefined && !isConnectionLoss(error)) {
+      // A dropped connection fails the statement in flight and the next one runs on a fresh
+      // connection: an outcome is only taken as refused when it fails again on its own.
+      try {
+        await this.dialect.finish(this.workerId, [outcome]);
+        return true;
+      } catch (caught) {
+        error = caught;
+      }
+    }
+    if (outcome.kind === 'succeeded' && !isConnectionLoss(error)) {
       const refused = new Error(`The database refused the task's return value: ${(error as Error).message}`);
       refused.name = 'InvalidTaskReturnValueError';
       try {
@@ -109,4 +132,13 @@ export class OutcomeWriter {
     this.logger.warn(`Could not record the outcome of task ${outcome.id}, retrying: ${(error as Error).message}`);
     return false;
   }
+}
+
+/** Errors of the connection rather than of the statement: retrying later is the only cure. */
+function isConnectionLoss(error: unknown): boolean {
+  const { code, fatal, message } = (error ?? {}) as { code?: unknown; fatal?: unknown; message?: unknown };
+  if (fatal === true) return true; // mysql2: the connection is unusable
+  if (typeof code === 'string' && /^(E[A-Z]+$|08|57P0|PROTOCOL_|ER_SERVER_SHUTDOWN|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR)/.test(code)) return true;
+  // pg reports a lost socket without a code.
+  return typeof message === 'string' && /Connection terminated|not queryable|Client was closed|timeout exceeded when trying to connect|connection is not open/i.test(message);
 }

@@ -32,8 +32,8 @@ describe('fault: crashed workers and lost leases', () => {
 
   it('SIGKILL mid-task: another worker rescues every task within two lease durations, recording WorkerLostError', async () => {
     const started = Date.now();
-    const retried = await t.tasks.enqueueMany(FaultTasks, 'work', Array.from({ length: 6 }, () => [2_500] as [number]));
-    const lastChance = await t.tasks.enqueueMany(FaultTasks, 'work', [[2_500], [2_500]], { maxAttempts: 1 });
+    const retried = await t.tasks.enqueueMany(FaultTasks, 'slowFirst', Array.from({ length: 6 }, () => [60_000, 500] as [number, number]));
+    const lastChance = await t.tasks.enqueueMany(FaultTasks, 'slowFirst', [[60_000, 500], [60_000, 500]], { maxAttempts: 1 });
     const flags = ['--concurrency', '8', '--lease-duration', String(LEASE), '--interval', '100'];
     const victim = rig.spawn([...flags, '--worker-id', 'victim']);
     await waitFor(() => rig.runs().filter((run) => run.event === 'start').length === 8, 30_000, 'all 8 tasks started');
@@ -69,6 +69,41 @@ describe('fault: crashed workers and lost leases', () => {
       }
     }
     report({ fault: 'SIGKILL mid-task, rescued by another worker', tasks: 8, lost: 0, duplicates: 6, rescueMs, ms: Date.now() - started });
+  });
+
+  it('SIGKILL under a load of short tasks: the survivor finishes everything, reruns only lost attempts', async () => {
+    const started = Date.now();
+    const total = 1_500;
+    await t.tasks.enqueueMany(FaultTasks, 'work', Array.from({ length: total }, () => [5] as [number]));
+    const flags = ['--concurrency', '10', '--lease-duration', String(LEASE), '--interval', '50'];
+    const victim = rig.spawn([...flags, '--worker-id', 'victim']);
+    const survivor = rig.spawn([...flags, '--worker-id', 'survivor']);
+    await Promise.all([victim, survivor].map((worker) => worker.waitForOutput('started')));
+    await waitFor(() => rig.runs().filter((run) => run.event === 'end' && run.pid === victim.child.pid).length >= 200, 30_000, 'the victim ran 200 tasks');
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    await waitFor(async () => (await allTasks(t)).every((task) => task.isFinished), 30_000, 'every task finished');
+    survivor.child.kill('SIGTERM');
+    expect(await survivor.exited).toBe(0);
+
+    const starts = rig.starts();
+    let duplicates = 0;
+    let lostUnstarted = 0;
+    const tasks = await allTasks(t);
+    expect(tasks).toHaveLength(total);
+    for (const task of tasks) {
+      expect(task.status).toBe(TaskResultStatus.SUCCESSFUL);
+      const runs = starts.get(task.id) ?? 0;
+      const lost = task.errors.filter((error) => error.name === 'WorkerLostError').length;
+      expect(task.errors).toHaveLength(lost);
+      expect(task.attempts).toBe(lost + 1);
+      expect(runs).toBeGreaterThanOrEqual(1);
+      expect(runs).toBeLessThanOrEqual(task.attempts);
+      if (lost > 0) expect(task.workerIds.slice(0, lost)).toEqual(Array(lost).fill('victim'));
+      duplicates += runs - 1;
+      lostUnstarted += task.attempts - runs;
+    }
+    report({ fault: 'SIGKILL under a load of short tasks', tasks: total, lost: 0, duplicates, lostUnstarted, ms: Date.now() - started });
   });
 });
 
@@ -156,7 +191,7 @@ describe('fault: completion is fenced by lease', () => {
     const renew = jest.spyOn(dialectOf(a), 'renewLeases').mockRejectedValue(new Error('connection lost'));
     FencedTasks.pauseIn.add('cut-off');
     const task = await a.tasks.enqueue(FencedTasks, 'answer', []);
-    const cutOff = a.worker.run({ workerId: 'cut-off', leaseDuration: lease, pollInterval: 50, shutdownTimeout: 10_000 });
+    const cutOff = a.worker.run({ workerId: 'cut-off', concurrency: 1, leaseDuration: lease, pollInterval: 50, shutdownTimeout: 10_000 });
     await waitFor(() => FencedTasks.waiting.length === 1, 10_000, 'the task paused in the cut-off worker');
     const healthy = b.worker.run({ workerId: 'healthy', leaseDuration: lease, pollInterval: 50 });
     await waitFor(async () => (await task.refresh()).status === TaskResultStatus.SUCCESSFUL, 10_000, 'the healthy worker finished it');
@@ -174,7 +209,7 @@ describe('fault: completion is fenced by lease', () => {
     report({ fault: 'lease lost while running (cut off), late result', tasks: 1, lost: 0, duplicates: 1, ms: Date.now() - started });
   });
 
-  it('a row held under this worker's id that it never started (lost claim answer, earlier process with the same id) is not renewed forever', async () => {
+  it('a row held under the worker id that the worker never started (lost claim answer, earlier process with that id) is not renewed forever', async () => {
     const started = Date.now();
     const lease = 600;
     FencedTasks.pauseIn.add('w');

@@ -21,7 +21,7 @@ describe('fault: shutdown and timeouts', () => {
     await db.cleanup();
   });
 
-  it('SIGTERM under load: running tasks finish within the shutdown timeout, the rest go back to READY uncharged', async () => {
+  it('SIGTERM and SIGINT under load: running tasks finish within the shutdown timeout, the rest go back to READY uncharged', async () => {
     const started = Date.now();
     const long = [
       ...(await t.tasks.enqueueMany(FaultTasks, 'work', Array.from({ length: 4 }, () => [4_000] as [number]))),
@@ -35,11 +35,13 @@ describe('fault: shutdown and timeouts', () => {
     await waitFor(() => long.every((task) => rig.starts().has(task.id)) && ended() >= 20, 30_000, 'long tasks running, short ones flowing');
 
     const signalled = Date.now();
-    workers.forEach((worker) => worker.child.kill('SIGTERM'));
+    workers[0].child.kill('SIGTERM');
+    workers[1].child.kill('SIGINT');
     expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual([0, 0]);
     const stopMs = Date.now() - signalled;
     expect(stopMs).toBeLessThan(1_500 + 3_000);
 
+    expect(rig.outputs()).not.toMatch(/no attempt here holds it|Lost the lease|Could not/);
     const runs = rig.runs();
     const endedIds = new Set(runs.filter((run) => run.event === 'end').map((run) => run.id));
     const startedIds = new Set(runs.filter((run) => run.event === 'start').map((run) => run.id));
@@ -75,7 +77,7 @@ describe('fault: shutdown and timeouts', () => {
     }
     const interrupted = [...startedIds].filter((id) => !endedIds.has(id)).length;
     expect(interrupted).toBe(8);
-    report({ fault: 'SIGTERM x2 under load (158 tasks, 8 past the shutdown timeout)', tasks: 158, lost: 0, duplicates: 0, interrupted, stopMs, ms: Date.now() - started });
+    report({ fault: 'SIGTERM + SIGINT under load (158 tasks, 8 past the shutdown timeout)', tasks: 158, lost: 0, duplicates: 0, interrupted, stopMs, ms: Date.now() - started });
   });
 
   it('a user bootstrap (enableShutdownHooks + TaskWorker.run()) drains and records before the DataSource closes', async () => {
