@@ -3,6 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
+  // Files named *.<db>.spec.ts test what only that database has (LISTEN/NOTIFY, …).
+  testPathIgnorePatterns: ['/node_modules/', ...['postgres', 'mysql', 'sqlite']
+    .filter((db) => db !== (process.env.TEST_DB ?? 'sqlite'))
+    .map((db) => `\\.${db}\\.spec\\.ts$`)],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   // The sample imports the package by its name (tsconfig.json `paths`).
   moduleNameMapper: { '^nestjs-tasks$': '<rootDir>/src/index.ts' },

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { spawnWorker, WorkerProcess } from '../support/worker-process';
 import { ProcessTasks } from '../fixtures/worker-app';
 import { waitUntil } from '../support/wait-until';
@@ -16,7 +16,7 @@ function percentile(sorted: number[], p: number): number {
  * PostgreSQL wakes an idle worker of another process with NOTIFY, and a `wait()` in the
  * enqueuing process with the NOTIFY its finish sends: both well under the 1 s poll interval.
  */
-(TEST_DB === 'postgres' ? describe : describe.skip)('scale: wake-up latency across processes (postgres)', () => {
+describe('scale: wake-up latency across processes (postgres)', () => {
   let db: TestDatabase;
   let t: TestApp;
   let worker: WorkerProcess | undefined;
