@@ -208,10 +208,10 @@ export class MysqlDialect implements TaskDialect {
     }
   }
 
-  async renewLeases(workerId: string, leaseMs: number): Promise<LeaseRenewal> {
+  async renewLeases(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
     // A plain read takes no locks; the update then touches exactly those rows by primary key.
     const rows = await query<{ id: string; attempt: number; cancel_requested: number }[]>(this.pool, `
-      SELECT id, attempt, cancel_requested FROM task_results WHERE status = 'RUNNING' AND claimed_by = ?`, [workerId]);
+      SELECT id, attempt, cancel_requested FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?`, [ids, workerId]);
     if (rows.length > 0) {
       await query(this.pool, `
         UPDATE task_results FORCE INDEX (PRIMARY) SET lease_expires_at = ?

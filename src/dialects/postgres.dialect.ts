@@ -147,9 +147,9 @@ export class PostgresDialect implements TaskDialect {
     for (const row of rows) this.notifier.send(FINISHED_CHANNEL, row.id);
   }
 
-  async renewLeases(workerId: string, leaseMs: number): Promise<LeaseRenewal> {
+  async renewLeases(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
     const { rows } = await this.query<{ id: string; attempt: number; cancel_requested: boolean }>(
-      'renewLeases', this.sql.renewLeases, [workerId, new Date(Date.now() + leaseMs)]);
+      'renewLeases', this.sql.renewLeases, [workerId, new Date(Date.now() + leaseMs), ids]);
     return {
       held: new Set(rows.map((row) => `${row.id}:${row.attempt}`)),
       cancelRequested: rows.filter((row) => row.cancel_requested).map((row) => row.id),
@@ -333,7 +333,7 @@ function statements(table: string) {
     // Locks in id order, as finish does: the two run concurrently for one worker.
     renewLeases: `
       UPDATE ${table} AS t SET lease_expires_at = $2::timestamptz
-        FROM (SELECT id FROM ${table} WHERE status = 'RUNNING' AND claimed_by = $1::text ORDER BY id FOR UPDATE) AS held
+        FROM (SELECT id FROM ${table} WHERE id = ANY($3::uuid[]) AND status = 'RUNNING' AND claimed_by = $1::text ORDER BY id FOR UPDATE) AS held
        WHERE t.id = held.id AND t.status = 'RUNNING' AND t.claimed_by = $1::text
       RETURNING t.id, t.attempt, t.cancel_requested`,
     rescueExpired: `

@@ -166,12 +166,12 @@ export class SqliteDialect implements TaskDialect {
     });
   }
 
-  async renewLeases(workerId: string, leaseMs: number): Promise<LeaseRenewal> {
+  async renewLeases(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
     const statement = this.statement('renew', () => `
       UPDATE task_results SET lease_expires_at = ?
-       WHERE status = 'RUNNING' AND claimed_by = ?
+       WHERE status = 'RUNNING' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))
       RETURNING id, attempt, cancel_requested`);
-    const rows = this.immediate(() => statement.all(toSqliteDate(Date.now() + leaseMs), workerId)) as {
+    const rows = this.immediate(() => statement.all(toSqliteDate(Date.now() + leaseMs), workerId, JSON.stringify(ids))) as {
       id: string; attempt: number; cancel_requested: number;
     }[];
     return {

@@ -53,7 +53,7 @@ export type TaskOutcome =
 export interface LeaseRenewal {
   /** Held rows whose cancellation was requested. */
   cancelRequested: string[];
-  /** Every row still RUNNING under this worker, as `id:attempt`; an active attempt missing here lost its lease. */
+  /** The given rows still RUNNING under this worker, as `id:attempt`; an attempt missing here lost its lease. */
   held: Set<string>;
 }
 
@@ -78,8 +78,8 @@ export interface TaskDialect {
   claim(request: ClaimRequest): Promise<ClaimedTask[]>;
   /** Writes outcomes (fenced); outcomes for rows this worker no longer holds are dropped. */
   finish(workerId: string, outcomes: TaskOutcome[]): Promise<void>;
-  /** Extends every lease this worker holds. */
-  renewLeases(workerId: string, leaseMs: number): Promise<LeaseRenewal>;
+  /** Extends the leases of these rows, where they are still RUNNING under this worker. */
+  renewLeases(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal>;
   /** Returns RUNNING tasks whose lease has expired to READY (or FAILED); returns their ids. */
   rescueExpired(limit: number): Promise<string[]>;
   cancel(id: string): Promise<CancelOutcome>;

@@ -9,20 +9,11 @@ export interface HeldAttempt {
 }
 
 /**
- * What the worker knows of its own rows, so that a row RUNNING under its id that no attempt of
- * this process holds can be told apart from one it is still claiming or recording.
- */
-export interface OrphanWatch {
-  /** `id:attempt` of every attempt claimed, running, or with an outcome not yet committed. */
-  known(): Iterable<string>;
-  /** Changes whenever a claim starts or ends; null while one is in flight. */
-  claimEpoch(): number | null;
-  onOrphan(key: string): void;
-}
-
-/**
- * Renews this worker's leases every third of a lease duration, and through the same round trip
- * learns which of its tasks were cancelled by another process and which leases it lost.
+ * Renews the leases of the attempts this worker holds every third of a lease duration, and
+ * through the same round trip learns which were cancelled by another process and which leases
+ * it lost. Only attempts it knows are renewed: a row RUNNING under its id that it does not hold
+ * (the answer to a claim lost with its connection, an earlier process with the same id) is left
+ * to expire and be rescued like any other.
  */
 export class TaskLeaseRenewer {
   private timer?: NodeJS.Timeout;
@@ -35,7 +26,8 @@ export class TaskLeaseRenewer {
     private readonly onCancelRequested: (id: string) => void,
     private readonly onLeaseLost: (key: string) => void,
     private readonly logger: Logger,
-    private readonly orphans?: OrphanWatch,
+    /** Attempts whose outcome is still being written: their rows stay RUNNING until it is. */
+    private readonly unwritten: () => Iterable<string> = () => [],
   ) {}
 
   start(): void {
@@ -49,27 +41,16 @@ export class TaskLeaseRenewer {
   async renew(): Promise<void> {
     // Only attempts claimed before the query can be judged by its answer.
     const before = [...this.held()];
-    if (before.length === 0) return;
-    const knownBefore = new Set(this.orphans?.known());
-    const epoch = this.orphans?.claimEpoch() ?? null;
+    const ids = new Set(before.map((attempt) => attempt.id));
+    for (const key of this.unwritten()) ids.add(key.slice(0, key.lastIndexOf(':')));
+    if (ids.size === 0) return;
     try {
-      const renewal = await this.dialect.renewLeases(this.workerId, this.leaseMs);
+      const renewal = await this.dialect.renewLeases(this.workerId, [...ids], this.leaseMs);
       renewal.cancelRequested.forEach((id) => this.onCancelRequested(id));
       for (const attempt of before) {
         if (!attempt.done && !renewal.held.has(attempt.key)) {
           this.logger.warn(`Lost the lease of task ${attempt.id}; abandoning this attempt (another worker may run it).`);
           this.onLeaseLost(attempt.key);
-        }
-      }
-      // The renewal extends every lease under this worker's id, so a row this process does not
-      // know (a claim whose answer was lost, an earlier process with the same id) would never
-      // expire. A claim in flight meanwhile may be the one that holds it: judge next time.
-      if (this.orphans && epoch !== null && this.orphans.claimEpoch() === epoch) {
-        const knownAfter = new Set(this.orphans.known());
-        for (const key of renewal.held) {
-          if (knownBefore.has(key) || knownAfter.has(key)) continue;
-          this.logger.warn(`Task ${key.slice(0, key.lastIndexOf(':'))} is RUNNING under this worker's id but no attempt here holds it; recording it as lost.`);
-          this.orphans.onOrphan(key);
         }
       }
     } catch (error) {

@@ -4,18 +4,17 @@ import type { TasksModuleOptions } from '../interfaces/tasks-module-options.inte
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
 import type { TaskBackend } from '../backends/task-backend.interface';
 import { DatabaseBackend } from '../backends/database.backend';
-import type { ClaimedTask, ClaimRequest, TaskDialect, TaskOutcome } from '../dialects/task-dialect.interface';
+import type { ClaimedTask, TaskDialect, TaskOutcome } from '../dialects/task-dialect.interface';
 import { mapTaskRow } from '../dialects/task-row.mapper';
 import { TaskResult } from '../entities/task-result.entity';
 import { bindTaskResult, TaskResultSource } from '../entities/task-result.source';
 import { TaskResultStatus } from '../task-result-status.enum';
 import { TaskRegistry } from '../task.registry';
 import { TaskEvents } from '../task.events';
-import { TasksError, WorkerLostError } from '../task.errors';
+import { TasksError } from '../task.errors';
 import { TaskExecutor } from './task.executor';
 import { AbortCause, AttemptAbort, AttemptResult } from './task-attempt';
 import { OutcomeWriter } from './outcome.writer';
-import { toTaskError } from './task-error.factory';
 import { TaskLeaseRenewer, HeldAttempt } from './task-lease.renewer';
 import { TaskLeaseReaper } from './task-lease.reaper';
 import { TaskResultPruner } from './task-result.pruner';
@@ -114,8 +113,6 @@ class WorkerRun {
   private readonly pruner?: TaskResultPruner;
   private stopping = false;
   private claimed = 0;
-  /** Counts claim starts and ends: odd while one is in flight. */
-  private claims = 0;
   private wakeUp?: () => void;
   private wakePending = false;
   private finished?: Promise<WorkerSummary>;
@@ -132,11 +129,7 @@ class WorkerRun {
     const { workerId, leaseDuration } = options;
     this.writer = new OutcomeWriter(dialect, workerId, logger);
     this.renewer = new TaskLeaseRenewer(dialect, workerId, leaseDuration, () => this.held(),
-      (id) => this.abortTask(id, AbortCause.CANCELLED), (key) => this.loseLease(key), logger, {
-        known: () => this.knownKeys(),
-        claimEpoch: () => (this.claims % 2 === 1 ? null : this.claims),
-        onOrphan: (key) => void this.forsake(key),
-      });
+      (id) => this.abortTask(id, AbortCause.CANCELLED), (key) => this.loseLease(key), logger, () => this.writer.pending());
     this.reaper = new TaskLeaseReaper(dialect, Math.max(250, Math.floor(leaseDuration / 2)), (ids) => {
       ids.forEach((id) => this.events.changed(id));
       this.wake();
@@ -182,7 +175,7 @@ class WorkerRun {
         }
         let tasks: ClaimedTask[];
         try {
-          tasks = await this.claim({ workerId, queues, limit, leaseMs: leaseDuration });
+          tasks = await this.dialect.claim({ workerId, queues, limit, leaseMs: leaseDuration });
           failures = 0;
         } catch (error) {
           failures++;
@@ -260,37 +253,6 @@ class WorkerRun {
   /** Claimed but never started: back to READY, the attempt not charged. */
   private releaseBuffer(): void {
     for (const task of this.buffer.splice(0)) this.track(task.id, this.writer.write({ kind: 'released', id: task.id, attempt: task.attempt }));
-  }
-
-  private async claim(request: ClaimRequest): Promise<ClaimedTask[]> {
-    this.claims++;
-    try {
-      return await this.dialect.claim(request);
-    } finally {
-      this.claims++;
-    }
-  }
-
-  private *knownKeys(): Iterable<string> {
-    for (const attempt of this.held()) yield attempt.key;
-    yield* this.writer.pending();
-  }
-
-  /**
-   * A row RUNNING under this worker's id that no attempt here holds: the answer to a claim was
-   * lost with its connection, or an earlier process ran under the same id. Recorded as a lost
-   * attempt, as a rescue would, rather than renewed for as long as this worker lives.
-   */
-  private async forsake(key: string): Promise<void> {
-    const separator = key.lastIndexOf(':');
-    const id = key.slice(0, separator);
-    const attempt = Number(key.slice(separator + 1));
-    const row = await this.dialect.findById(id).catch(() => null);
-    if (!row || row.status !== TaskResultStatus.RUNNING) return;
-    const lost = new WorkerLostError(`Worker ${this.options.workerId} found this attempt under its id but was not running it ` +
-      '(the answer to its claim was lost, or an earlier process used the same worker id); the attempt was abandoned.');
-    const retryAt = attempt < (row.maxAttempts ?? 1) ? new Date() : null;
-    this.track(id, this.writer.write({ kind: 'failed', id, attempt, error: { ...toTaskError(lost, attempt), traceback: '' }, retryAt }));
   }
 
   private *held(): Iterable<HeldAttempt> {

@@ -171,11 +171,11 @@ describe('fault: completion is fenced by lease', () => {
       await da.finish('new', [{ ...outcome, attempt: 1 }]);
     }
     await da.setProgress(task.id, 'old', 1, JSON.stringify({ current: 1, total: null, message: 'stale' }));
-    expect((await da.renewLeases('old', 60_000)).held.size).toBe(0);
+    expect((await da.renewLeases('old', [task.id], 60_000)).held.size).toBe(0);
     await task.refresh();
     expect(task).toMatchObject({ status: TaskResultStatus.RUNNING, progress: null, workerIds: ['old', 'new'] });
     expect(task.errors).toEqual([expect.objectContaining({ name: 'WorkerLostError', attempt: 1 })]);
-    expect((await dbb.renewLeases('new', 60_000)).held).toEqual(new Set([`${task.id}:2`]));
+    expect((await dbb.renewLeases('new', [task.id], 60_000)).held).toEqual(new Set([`${task.id}:2`]));
 
     await dbb.finish('new', [{ kind: 'succeeded', id: task.id, attempt: 2, returnValue: '"fresh"' }]);
     await da.finish('old', [{ kind: 'succeeded', id: task.id, attempt: 1, returnValue: '"stale"' }]);
