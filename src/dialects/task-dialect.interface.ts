@@ -76,7 +76,11 @@ export interface TaskDialect {
   insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void>;
   /** Atomically moves up to `limit` due READY tasks to RUNNING under a lease. */
   claim(request: ClaimRequest): Promise<ClaimedTask[]>;
-  /** Writes outcomes (fenced); outcomes for rows this worker no longer holds are dropped. */
+  /**
+   * Writes outcomes (fenced); outcomes for rows this worker no longer holds are dropped. A value
+   * the database refuses is recorded as a failed attempt; it throws only when the database
+   * cannot take the batch (connection lost), and may then be called again with the same batch.
+   */
   finish(workerId: string, outcomes: TaskOutcome[]): Promise<void>;
   /** Extends the leases of these rows, where they are still RUNNING under this worker. */
   renewLeases(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal>;
