@@ -13,7 +13,14 @@ import {
 } from './task-dialect.interface';
 import { mapTaskRow, toSqliteDate } from './task-row.mapper';
 
+/** How long a write waits for the database to be free before it fails with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
+/**
+ * SQLite's own busy handler sleeps synchronously, stalling the event loop; a worker in the same
+ * process as an application transaction would then block the very commit it waits for. So the
+ * dialect's connection waits only briefly inside SQLite and retries asynchronously after that.
+ */
+const SYNC_BUSY_WAIT_MS = 20;
 const INSERT_COLUMNS =
   'id, task_name, status, queue_name, priority, args, kwargs, backend, run_after, enqueued_at, max_attempts, attempt, errors, worker_ids, cancel_requested';
 const INSERT_VALUES = "(?, ?, 'READY', ?, ?, ?, ?, ?, ?, ?, ?, 0, '[]', '[]', 0)";
@@ -44,7 +51,7 @@ export class SqliteDialect implements TaskDialect {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
     }
-    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    this.db.pragma(`busy_timeout = ${this.ownsConnection ? SYNC_BUSY_WAIT_MS : BUSY_TIMEOUT_MS}`);
     if (this.ownsConnection) {
       // The application's connection writes the same file (enqueue inside its transactions).
       driver.databaseConnection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -57,8 +64,16 @@ export class SqliteDialect implements TaskDialect {
     return statement;
   }
 
-  private immediate<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+  private async immediate<T>(work: () => T): Promise<T> {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let retry = 1; ; retry++) {
+      try {
+        return this.db.transaction(work).immediate();
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, retry * 2)));
+      }
+    }
   }
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
@@ -77,8 +92,7 @@ export class SqliteDialect implements TaskDialect {
     // One prepared statement in one transaction beats a multi-row INSERT in SQLite: no SQL text to
     // build or parse per batch.
     const insert = this.statement('insert', sql);
-    if (rows.length === 1) insert.run(params(rows[0]));
-    else this.immediate(() => rows.forEach((row) => insert.run(params(row))));
+    await this.immediate(() => rows.forEach((row) => insert.run(params(row))));
   }
 
   async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
@@ -95,7 +109,7 @@ export class SqliteDialect implements TaskDialect {
       RETURNING id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after`);
     const now = Date.now();
     const nowText = toSqliteDate(now);
-    const rows = this.immediate(() =>
+    const rows = await this.immediate(() =>
       statement.all(workerId, toSqliteDate(now + leaseMs), nowText, nowText, workerId, ...(queues ?? []), nowText, limit),
     ) as Record<string, unknown>[];
     // RETURNING does not keep the subquery's order.
@@ -142,7 +156,7 @@ export class SqliteDialect implements TaskDialect {
              started_at = CASE WHEN attempt = 1 THEN NULL ELSE started_at END,
              claimed_by = NULL, lease_expires_at = NULL
        ${fence}`);
-    this.immediate(() => {
+    await this.immediate(() => {
       for (const outcome of outcomes) {
         const key = [outcome.id, workerId, outcome.attempt];
         switch (outcome.kind) {
@@ -171,7 +185,7 @@ export class SqliteDialect implements TaskDialect {
       UPDATE task_results SET lease_expires_at = ?
        WHERE status = 'RUNNING' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))
       RETURNING id, attempt, cancel_requested`);
-    const rows = this.immediate(() => statement.all(toSqliteDate(Date.now() + leaseMs), workerId, JSON.stringify(ids))) as {
+    const rows = await this.immediate(() => statement.all(toSqliteDate(Date.now() + leaseMs), workerId, JSON.stringify(ids))) as {
       id: string; attempt: number; cancel_requested: number;
     }[];
     return {
@@ -194,7 +208,7 @@ export class SqliteDialect implements TaskDialect {
        WHERE id IN (SELECT id FROM task_results WHERE status = 'RUNNING' AND lease_expires_at < @now LIMIT @limit)
       RETURNING id`);
     const now = new Date();
-    const rows = this.immediate(() => statement.all({ now: toSqliteDate(now), nowIso: now.toISOString(), limit })) as { id: string }[];
+    const rows = await this.immediate(() => statement.all({ now: toSqliteDate(now), nowIso: now.toISOString(), limit })) as { id: string }[];
     return rows.map((row) => row.id);
   }
 
@@ -215,7 +229,7 @@ export class SqliteDialect implements TaskDialect {
     const statement = this.statement('progress', () => `
       UPDATE task_results SET progress = ?
        WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`);
-    this.immediate(() => statement.run(progress, id, workerId, attempt));
+    await this.immediate(() => statement.run(progress, id, workerId, attempt));
   }
 
   async findById(id: string) {
