@@ -142,7 +142,9 @@ export class PostgresDialect implements TaskDialect {
       errors.push(outcome.kind === 'failed' ? jsonbSafeError(outcome.error) : null);
       retryAts.push(outcome.kind === 'failed' ? outcome.retryAt : null);
     }
-    const { rows } = await this.query<{ id: string }>('finish', this.sql.finish,
+    // Unnamed: planned for each batch's size. A cached generic plan, made for an array of unknown
+    // length, joins large batches badly (hundreds of ms for a thousand rows instead of ten).
+    const { rows } = await this.pool.query<{ id: string }>(this.sql.finish,
       [workerId, now, ids, attempts, kinds, returnValues, errors, retryAts]);
     for (const row of rows) this.notifier.send(FINISHED_CHANNEL, row.id);
   }
@@ -278,11 +280,13 @@ function statements(table: string) {
     )`;
   // $1 worker, $2 now, then one array per column of the outcomes.
   const finish = `
-    WITH outcome AS (
-      SELECT * FROM unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-               AS o(id, attempt, kind, return_value, error, retry_at)
-    ), held AS (
-      SELECT t.id FROM ${table} AS t JOIN outcome AS o ON o.id = t.id
+    WITH o AS (
+      -- The outcomes joined with their rows here, once: the update then joins one relation to
+      -- the table by primary key (joining two CTEs to each other can be planned quadratically).
+      SELECT t.id, o.kind, o.return_value, o.error, o.retry_at
+        FROM ${table} AS t
+        JOIN unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+               AS o(id, attempt, kind, return_value, error, retry_at) ON o.id = t.id
        WHERE t.status = 'RUNNING' AND t.claimed_by = $1::text AND t.attempt = o.attempt
        ORDER BY t.id
          FOR UPDATE OF t
@@ -308,8 +312,8 @@ function statements(table: string) {
              worker_ids = CASE WHEN o.kind = 'released' THEN t.worker_ids - -1 ELSE t.worker_ids END,
              started_at = CASE WHEN o.kind = 'released' AND t.attempt = 1 THEN NULL ELSE t.started_at END,
              claimed_by = NULL, lease_expires_at = NULL
-        FROM outcome AS o, held AS h
-       WHERE t.id = o.id AND t.id = h.id
+        FROM o
+       WHERE t.id = o.id
       RETURNING t.id, t.status
     )
     SELECT id FROM written WHERE status IN (${FINISHED_LITERALS})`;
