@@ -53,6 +53,7 @@ export class PostgresDialect implements TaskDialect {
   private readonly sql: ReturnType<typeof statements>;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
+  private insertsInFlight = 0;
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as unknown as PgDriver;
@@ -72,6 +73,11 @@ export class PostgresDialect implements TaskDialect {
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
     const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+    // Rows of one enqueueMany share their Date objects: format each once, as ISO text (node-postgres
+    // formats a Date in local time, field by field, which dominates a large batch).
+    let lastDate: Date | undefined;
+    let lastText = '';
+    const text = (date: Date) => (date === lastDate ? lastText : ((lastDate = date), (lastText = date.toISOString())));
     for (const row of rows) {
       columns[0].push(row.id);
       columns[1].push(row.taskName);
@@ -80,8 +86,8 @@ export class PostgresDialect implements TaskDialect {
       columns[4].push(row.args);
       columns[5].push(row.kwargs);
       columns[6].push(row.backend);
-      columns[7].push(row.runAfter);
-      columns[8].push(row.enqueuedAt);
+      columns[7].push(text(row.runAfter));
+      columns[8].push(text(row.enqueuedAt));
       columns[9].push(row.maxAttempts);
     }
     if (manager) {
@@ -89,7 +95,24 @@ export class PostgresDialect implements TaskDialect {
       await manager.query(this.sql.insertAndNotify, columns);
       return;
     }
-    await this.query('insert', this.sql.insert, columns);
+    // A NOTIFY holds a database-wide lock until its transaction's commit is flushed, so enqueues
+    // that carry one serialise. An enqueue alone in this process carries its own (one round
+    // trip); concurrent ones leave theirs to the notifier, which merges them after the commits.
+    if (this.insertsInFlight === 0) {
+      this.insertsInFlight++;
+      try {
+        await this.query('insertAndNotify', this.sql.insertAndNotify, columns);
+      } finally {
+        this.insertsInFlight--;
+      }
+      return;
+    }
+    this.insertsInFlight++;
+    try {
+      await this.query('insert', this.sql.insert, columns);
+    } finally {
+      this.insertsInFlight--;
+    }
     for (const queue of new Set(rows.map((row) => row.queueName))) this.notifier.send(ENQUEUED_CHANNEL, queue);
   }
 
