@@ -13,7 +13,7 @@ import {
   TaskDialect,
   TaskOutcome,
 } from './task-dialect.interface';
-import { mapTaskRow } from './task-row.mapper';
+import { dateFormatter, mapTaskRow } from './task-row.mapper';
 import { missingTableError } from './sqlite.dialect';
 import { writeOutcomesSafely } from './task-outcome.fallback';
 
@@ -73,11 +73,8 @@ export class PostgresDialect implements TaskDialect {
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
     const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
-    // Rows of one enqueueMany share their Date objects: format each once, as ISO text (node-postgres
-    // formats a Date in local time, field by field, which dominates a large batch).
-    let lastDate: Date | undefined;
-    let lastText = '';
-    const text = (date: Date) => (date === lastDate ? lastText : ((lastDate = date), (lastText = date.toISOString())));
+    // ISO text: node-postgres formats each Date in local time, field by field.
+    const text = dateFormatter((date) => date.toISOString());
     for (const row of rows) {
       columns[0].push(row.id);
       columns[1].push(row.taskName);

@@ -11,7 +11,7 @@ import {
   TaskDialect,
   TaskOutcome,
 } from './task-dialect.interface';
-import { mapTaskRow, toSqliteDate } from './task-row.mapper';
+import { dateFormatter, mapTaskRow, toSqliteDate } from './task-row.mapper';
 
 /** How long a write waits for the database to be free before it fails with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -78,10 +78,7 @@ export class SqliteDialect implements TaskDialect {
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     const sql = () => `INSERT INTO task_results (${INSERT_COLUMNS}) VALUES ${INSERT_VALUES}`;
-    // Rows of one enqueueMany share their Date objects: format each once.
-    let lastDate: Date | undefined;
-    let lastText = '';
-    const text = (date: Date) => (date === lastDate ? lastText : ((lastDate = date), (lastText = toSqliteDate(date))));
+    const text = dateFormatter(toSqliteDate);
     const params = (row: NewTaskRow) => [row.id, row.taskName, row.queueName, row.priority, row.args, row.kwargs,
       row.backend, text(row.runAfter), text(row.enqueuedAt), row.maxAttempts];
     if (manager) {

@@ -37,6 +37,19 @@ export function toSqliteDate(date: Date | number): string {
   return new Date(date).toISOString().slice(0, 23).replace('T', ' ');
 }
 
+/**
+ * `format`, remembering the last Date it formatted: the rows of one enqueueMany share their Date
+ * objects, so a batch formats each once.
+ */
+export function dateFormatter(format: (date: Date) => string): (date: Date) => string {
+  let lastDate: Date | undefined;
+  let lastText = '';
+  return (date) => {
+    if (date !== lastDate) [lastDate, lastText] = [date, format(date)];
+    return lastText;
+  };
+}
+
 function toDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value;
