@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, EntitySubscriberInterface, TransactionCommitEvent, TransactionRollbackEvent, QueryRunner } from 'typeorm';
@@ -15,7 +15,6 @@ import { newTaskResult } from './new-task-result';
 /** Tasks stored in the application's database, run by workers. */
 export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplicationShutdown {
   readonly name = 'database' as const;
-  private readonly logger = new Logger('TasksModule');
   private dialectInstance?: TaskDialect;
   private dataSource?: DataSource;
   /** Queues to wake once the caller's transaction commits. */

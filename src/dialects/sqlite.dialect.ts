@@ -38,7 +38,7 @@ export class SqliteDialect implements TaskDialect {
   private readonly ownsConnection: boolean;
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(dataSource: DataSource) {
     const driver = dataSource.driver as unknown as { databaseConnection: Database; sqlite: new (file: string, options?: object) => Database };
     const file = String((dataSource.options as { database?: string }).database ?? ':memory:');
     if (file === ':memory:' || file === '') {

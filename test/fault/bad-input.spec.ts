@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { TaskPayloadTooLargeError, TaskResultStatus } from '../../src';
-import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TEST_DB, TestDatabase } from '../support/test-database';
+import type { TestApp } from '../support/test-app';
+import { TEST_DB, TestDatabase } from '../support/test-database';
 import { FaultTasks } from '../fixtures/fault-app';
-import { FaultRig, report } from './fault-support';
+import { FaultRig, report, openFaultEnvironment, closeFaultEnvironment } from './fault-support';
 
 /** Rows a worker process cannot run, mixed into good work: each fails alone, the worker keeps going. */
 describe('fault: bad input in a running worker', () => {
@@ -11,16 +11,8 @@ describe('fault: bad input in a running worker', () => {
   let t: TestApp;
   let rig: FaultRig;
 
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db, [FaultTasks]);
-    rig = new FaultRig(db);
-  });
-  afterEach(async () => {
-    await rig.dispose();
-    await t.close();
-    await db.cleanup();
-  });
+  beforeEach(async () => ({ db, t, rig } = await openFaultEnvironment()));
+  afterEach(() => closeFaultEnvironment({ db, t, rig }));
 
   it('unknown tasks, corrupt rows and refused return values fail alone; everything else runs', async () => {
     const started = Date.now();

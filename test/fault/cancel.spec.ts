@@ -1,8 +1,8 @@
 import { TaskResult, TaskResultStatus } from '../../src';
-import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import type { TestApp } from '../support/test-app';
+import type { TestDatabase } from '../support/test-database';
 import { FaultTasks } from '../fixtures/fault-app';
-import { allTasks, FaultRig, report, sleep, waitFor } from './fault-support';
+import { allTasks, FaultRig, report, sleep, waitFor, openFaultEnvironment, closeFaultEnvironment } from './fault-support';
 
 /** Cancellation from a process other than the worker's: through the lease renewal round trip. */
 describe('fault: cancellation across processes', () => {
@@ -10,16 +10,8 @@ describe('fault: cancellation across processes', () => {
   let t: TestApp;
   let rig: FaultRig;
 
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db, [FaultTasks]);
-    rig = new FaultRig(db);
-  });
-  afterEach(async () => {
-    await rig.dispose();
-    await t.close();
-    await db.cleanup();
-  });
+  beforeEach(async () => ({ db, t, rig } = await openFaultEnvironment()));
+  afterEach(() => closeFaultEnvironment({ db, t, rig }));
 
   it('cancels a READY task at once and RUNNING ones (cooperative or not) within a lease renewal', async () => {
     const started = Date.now();

@@ -6,7 +6,7 @@ import type { TaskDialect } from '../../src/dialects/task-dialect.interface';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { FaultTasks } from '../fixtures/fault-app';
-import { allTasks, FaultRig, report, sleep, waitFor } from './fault-support';
+import { allTasks, FaultRig, report, sleep, waitFor, openFaultEnvironment, closeFaultEnvironment } from './fault-support';
 
 const LEASE = 1_500;
 
@@ -16,16 +16,8 @@ describe('fault: crashed workers and lost leases', () => {
   let t: TestApp;
   let rig: FaultRig;
 
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db, [FaultTasks]);
-    rig = new FaultRig(db);
-  });
-  afterEach(async () => {
-    await rig.dispose();
-    await t.close();
-    await db.cleanup();
-  });
+  beforeEach(async () => ({ db, t, rig } = await openFaultEnvironment()));
+  afterEach(() => closeFaultEnvironment({ db, t, rig }));
 
   const heldBy = async (workerId: string) =>
     Number((await t.app.get(DataSource).query(`SELECT COUNT(*) AS n FROM task_results WHERE status = 'RUNNING' AND claimed_by = '${workerId}'`))[0].n);

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TaskResult, TaskResultStatus } from '../../src';
-import type { TestApp } from '../support/test-app';
-import type { TestDatabase } from '../support/test-database';
+import { createTestApp, TestApp } from '../support/test-app';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { FaultTasks } from '../fixtures/fault-app';
 import { spawnWorker, WorkerProcess } from '../support/worker-process';
 
 export const FAULT_APP = 'test/fixtures/fault-app.ts';
@@ -115,4 +116,24 @@ export function report(fields: Record<string, string | number>): void {
   const file = process.env.FAULT_REPORT;
   if (!file) return;
   appendFileSync(file, `${JSON.stringify({ db: process.env.TEST_DB ?? 'sqlite', ...fields })}\n`);
+}
+
+export interface FaultEnvironment {
+  db: TestDatabase;
+  /** The application that enqueues and inspects; workers run in processes spawned through `rig`. */
+  t: TestApp;
+  rig: FaultRig;
+}
+
+/** A fresh database, an application with FaultTasks, and a rig for worker processes: one per test. */
+export async function openFaultEnvironment(): Promise<FaultEnvironment> {
+  const db = await createTestDatabase();
+  const t = await createTestApp(db, [FaultTasks]);
+  return { db, t, rig: new FaultRig(db) };
+}
+
+export async function closeFaultEnvironment({ db, t, rig }: FaultEnvironment): Promise<void> {
+  await rig.dispose();
+  await t.close();
+  await db.cleanup();
 }

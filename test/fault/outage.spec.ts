@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TASK_BACKEND, TaskResultStatus } from '../../src';
 import { DatabaseBackend } from '../../src/backends/database.backend';
-import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TEST_DB, TestDatabase } from '../support/test-database';
+import type { TestApp } from '../support/test-app';
+import { TEST_DB, TestDatabase } from '../support/test-database';
 import { FaultTasks } from '../fixtures/fault-app';
-import { allTasks, countByStatus, expectAll, FaultRig, lockErrors, report, sleep, waitFor } from './fault-support';
+import { allTasks, countByStatus, expectAll, FaultRig, lockErrors, report, sleep, waitFor, openFaultEnvironment, closeFaultEnvironment } from './fault-support';
 
 /**
  * The database goes away under load (PostgreSQL restarted, connections killed) or is contended
@@ -18,16 +18,8 @@ describe('fault: database outages and contention', () => {
   let t: TestApp;
   let rig: FaultRig;
 
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db, [FaultTasks]);
-    rig = new FaultRig(db);
-  });
-  afterEach(async () => {
-    await rig.dispose();
-    await t.close();
-    await db.cleanup();
-  });
+  beforeEach(async () => ({ db, t, rig } = await openFaultEnvironment()));
+  afterEach(() => closeFaultEnvironment({ db, t, rig }));
 
   /** Every task SUCCESSFUL; a task started twice only where a rescue recorded why. Counts reruns and lost attempts. */
   async function expectEachDoneOnce(total: number): Promise<{ duplicates: number; lostAttempts: number }> {

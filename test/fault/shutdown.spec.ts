@@ -1,8 +1,8 @@
 import { TaskResultStatus } from '../../src';
-import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import type { TestApp } from '../support/test-app';
+import type { TestDatabase } from '../support/test-database';
 import { FaultTasks } from '../fixtures/fault-app';
-import { allTasks, expectAll, FaultRig, report, waitFor } from './fault-support';
+import { allTasks, expectAll, FaultRig, report, waitFor, openFaultEnvironment, closeFaultEnvironment } from './fault-support';
 
 /** SIGTERM with work in flight, in runWorker() and in a user's own bootstrap; timeouts that are ignored. */
 describe('fault: shutdown and timeouts', () => {
@@ -10,16 +10,8 @@ describe('fault: shutdown and timeouts', () => {
   let t: TestApp;
   let rig: FaultRig;
 
-  beforeEach(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp(db, [FaultTasks]);
-    rig = new FaultRig(db);
-  });
-  afterEach(async () => {
-    await rig.dispose();
-    await t.close();
-    await db.cleanup();
-  });
+  beforeEach(async () => ({ db, t, rig } = await openFaultEnvironment()));
+  afterEach(() => closeFaultEnvironment({ db, t, rig }));
 
   it('SIGTERM and SIGINT under load: running tasks finish within the shutdown timeout, the rest go back to READY uncharged', async () => {
     const started = Date.now();
@@ -28,7 +20,7 @@ describe('fault: shutdown and timeouts', () => {
       // These ignore their signal: the shutdown timeout must not wait for them.
       ...(await t.tasks.enqueueMany(FaultTasks, 'work', Array.from({ length: 4 }, () => [4_000, true] as [number, boolean]))),
     ];
-    const short = await t.tasks.enqueueMany(FaultTasks, 'work', Array.from({ length: 150 }, () => [300] as [number]));
+    await t.tasks.enqueueMany(FaultTasks, 'work', Array.from({ length: 150 }, () => [300] as [number]));
     const flags = ['--concurrency', '8', '--shutdown-timeout', '1500', '--lease-duration', '3000', '--interval', '50'];
     const workers = [rig.spawn(flags), rig.spawn(flags)];
     const ended = () => rig.runs().filter((run) => run.event === 'end').length;
