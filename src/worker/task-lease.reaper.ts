@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { TaskDialect } from '../dialects/task-dialect.interface';
+import { PeriodicJob } from './periodic-job';
 
 const RESCUE_BATCH = 500;
 
@@ -9,27 +10,23 @@ const RESCUE_BATCH = 500;
  * every half lease, so a lost task is rescued within 1.5 lease durations of its worker's death.
  */
 export class TaskLeaseReaper {
-  private timer?: NodeJS.Timeout;
+  private readonly schedule: PeriodicJob;
 
   constructor(
     private readonly dialect: TaskDialect,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly onRescued: (ids: string[]) => void,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.schedule = new PeriodicJob(() => this.rescueNow(), intervalMs);
+  }
 
   start(): void {
-    const tick = async () => {
-      await this.rescueNow();
-      // Jitter keeps many workers from rescuing in lockstep.
-      if (this.timer) this.timer = setTimeout(tick, this.intervalMs * (0.75 + Math.random() * 0.5));
-    };
-    this.timer = setTimeout(tick, 0);
+    this.schedule.start();
   }
 
   stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.schedule.stop();
   }
 
   async rescueNow(): Promise<number> {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { TaskDialect } from '../dialects/task-dialect.interface';
 import { FINISHED_STATUSES } from '../task-result-status.enum';
+import { PeriodicJob } from './periodic-job';
 
 const PRUNE_BATCH = 1000;
 const MAX_PRUNE_INTERVAL_MS = 60_000;
@@ -10,27 +11,23 @@ const MAX_PRUNE_INTERVAL_MS = 60_000;
  * batches of a thousand rows so no statement holds locks for long, yielding between batches.
  */
 export class TaskResultPruner {
-  private timer?: NodeJS.Timeout;
+  private readonly schedule: PeriodicJob;
 
   constructor(
     private readonly dialect: TaskDialect,
     private readonly retentionMs: number,
     private readonly queues: readonly string[] | null,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.schedule = new PeriodicJob(() => this.pruneNow(), Math.min(retentionMs, MAX_PRUNE_INTERVAL_MS));
+  }
 
   start(): void {
-    const interval = Math.min(this.retentionMs, MAX_PRUNE_INTERVAL_MS);
-    const tick = async () => {
-      await this.pruneNow();
-      if (this.timer) this.timer = setTimeout(tick, interval * (0.75 + Math.random() * 0.5));
-    };
-    this.timer = setTimeout(tick, 0);
+    this.schedule.start();
   }
 
   stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.schedule.stop();
   }
 
   async pruneNow(): Promise<number> {
@@ -44,7 +41,7 @@ export class TaskResultPruner {
           batchSize: PRUNE_BATCH,
         });
         total += deleted;
-        if (deleted < PRUNE_BATCH || !this.timer) break;
+        if (deleted < PRUNE_BATCH || !this.schedule.active) break;
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (total > 0) this.logger.log(`Pruned ${total} finished task result(s).`);

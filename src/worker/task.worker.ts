@@ -85,14 +85,6 @@ export class TaskWorker implements BeforeApplicationShutdown {
     await this.current?.stop();
   }
 
-  get isRunning(): boolean {
-    return this.current !== undefined;
-  }
-
-  get workerId(): string | undefined {
-    return this.current?.options.workerId;
-  }
-
   async beforeApplicationShutdown(): Promise<void> {
     await this.stop();
   }
