@@ -14,6 +14,7 @@ import {
 import { mapTaskRow } from './task-row.mapper';
 import { missingTableError } from './sqlite.dialect';
 import { unstorableOutcome, writeOutcomesSafely } from './task-outcome.fallback';
+import { storedReturnValue } from '../serialization/stored-return-value';
 
 const ROWS_PER_INSERT = 1000;
 /** Statements stay well under max_allowed_packet (16 MB on MariaDB, 64 MB on MySQL 8 by default). */
@@ -158,7 +159,7 @@ export class MysqlDialect implements TaskDialect {
     // The common case, a batch of successes, is one statement: per-row values picked by id.
     for (const part of chunk(succeeded, Infinity, (outcome) => outcome.returnValue.length * 3 + 128)) {
       const ids = part.map((outcome) => outcome.id);
-      const returnValues = part.flatMap((outcome) => [outcome.id, outcome.returnValue]);
+      const returnValues = part.flatMap((outcome) => [outcome.id, storedReturnValue(outcome.returnValue)]);
       const attempts = part.flatMap((outcome) => [outcome.id, outcome.attempt]);
       const cases = Array(part.length).fill('WHEN ? THEN ?').join(' ');
       await query(this.pool, `

@@ -16,6 +16,7 @@ import {
 import { dateFormatter, mapTaskRow } from './task-row.mapper';
 import { missingTableError } from './sqlite.dialect';
 import { writeOutcomesSafely } from './task-outcome.fallback';
+import { storedReturnValue } from '../serialization/stored-return-value';
 
 /** Payload: the queue name of the new task(s). */
 export const ENQUEUED_CHANNEL = 'nestjs_tasks';
@@ -158,7 +159,7 @@ export class PostgresDialect implements TaskDialect {
       ids.push(outcome.id);
       attempts.push(outcome.attempt);
       kinds.push(outcome.kind);
-      returnValues.push(outcome.kind === 'succeeded' ? outcome.returnValue : null);
+      returnValues.push(outcome.kind === 'succeeded' ? storedReturnValue(outcome.returnValue) : null);
       errors.push(outcome.kind === 'failed' ? jsonbSafeError(outcome.error) : null);
       retryAts.push(outcome.kind === 'failed' ? outcome.retryAt : null);
     }

@@ -12,6 +12,7 @@ import {
   TaskOutcome,
 } from './task-dialect.interface';
 import { dateFormatter, mapTaskRow, toSqliteDate } from './task-row.mapper';
+import { storedReturnValue } from '../serialization/stored-return-value';
 
 /** How long a write waits for the database to be free before it fails with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -158,7 +159,7 @@ export class SqliteDialect implements TaskDialect {
         const key = [outcome.id, workerId, outcome.attempt];
         switch (outcome.kind) {
           case 'succeeded':
-            succeeded.run(outcome.returnValue, nowText, ...key);
+            succeeded.run(storedReturnValue(outcome.returnValue), nowText, ...key);
             break;
           case 'failed':
             failed.run({

@@ -1,4 +1,5 @@
 import type { TaskResult } from '../entities/task-result.entity';
+import { readStoredReturnValue } from '../serialization/stored-return-value';
 
 /** Column name → entity property, for rows read with plain SQL. */
 const PROPERTIES: Record<string, keyof TaskResult> = {
@@ -24,7 +25,7 @@ const PROPERTIES: Record<string, keyof TaskResult> = {
   lease_expires_at: 'leaseExpiresAt',
   cancel_requested: 'cancelRequested',
 };
-const JSON_COLUMNS = new Set(['args', 'kwargs', 'errors', 'worker_ids', 'progress', 'return_value']);
+const JSON_COLUMNS = new Set(['args', 'kwargs', 'errors', 'worker_ids', 'progress']);
 const DATE_COLUMNS = new Set(['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']);
 
 /** Drivers differ: SQLite and MariaDB hand JSON back as text, PostgreSQL and MySQL as values. */
@@ -68,6 +69,12 @@ export function mapTaskRow(row: Record<string, unknown>): Partial<TaskResult> {
         result[property] = parseJsonColumn(value);
       } catch {
         // A corrupt column must not make the row unreadable: show the raw text instead.
+        result[property] = value;
+      }
+    } else if (column === 'return_value') {
+      try {
+        result[property] = readStoredReturnValue(value);
+      } catch {
         result[property] = value;
       }
     } else if (DATE_COLUMNS.has(column)) result[property] = toDate(value);

@@ -10,6 +10,7 @@ import {
   TasksError,
 } from '../task.errors';
 import { getTaskResultSource, TaskResultSource } from './task-result.source';
+import { storedReturnValueTransformer } from '../serialization/stored-return-value';
 
 export interface TaskProgress {
   current: number;
@@ -91,7 +92,7 @@ export class TaskResult<R = unknown> {
   progress!: TaskProgress | null;
 
   /** The stored return value, whatever the status; prefer `returnValue`, which checks the status. */
-  @Column({ name: 'return_value', type: 'json', nullable: true })
+  @Column({ name: 'return_value', type: 'json', nullable: true, transformer: storedReturnValueTransformer })
   storedReturnValue!: R | null;
 
   /** Worker holding the current lease, while RUNNING. */
