@@ -11,7 +11,7 @@ import {
   TaskDialect,
   TaskOutcome,
 } from './task-dialect.interface';
-import { mapTaskRow } from './task-row.mapper';
+import { dateFormatter, mapTaskRow, toUtcDateTime } from './task-row.mapper';
 import { missingTableError } from './sqlite.dialect';
 import { unstorableOutcome, writeOutcomesSafely } from './task-outcome.fallback';
 import { storedReturnValue } from '../serialization/stored-return-value';
@@ -26,6 +26,20 @@ const PACKET_HEADROOM = 64 * 1024;
 const MAX_MERGED_QUEUES = 32;
 
 const INSERT_ROW = "(?, ?, 'READY', ?, ?, ?, ?, ?, ?, ?, ?, 0, '[]', '[]', 0)";
+
+/**
+ * The database's clock, in UTC: every time compared (is a task due, has a lease expired) and every
+ * time a worker writes comes from the server, so processes with other clocks or time zones agree.
+ * Dates the application gives (runAfter, a retry's time) are sent as UTC text.
+ */
+const NOW = 'UTC_TIMESTAMP(3)';
+/** `NOW` plus a parameter in milliseconds. */
+const NOW_PLUS_MS = `(${NOW} + INTERVAL ? * 1000 MICROSECOND)`;
+/** DATETIME columns read as UTC text: mysql2 would turn them into Dates in the process's time zone. */
+const ROW_COLUMNS = `id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
+  progress, return_value, claimed_by, cancel_requested, ${
+  ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']
+    .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}`;
 
 /** The same shape for mysql2's Pool and for the primary's PoolNamespace under replication. */
 type Queryable = Pick<Pool, 'query' | 'getConnection'>;
@@ -56,11 +70,12 @@ export class MysqlDialect implements TaskDialect {
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
     const chunks = chunk(rows, ROWS_PER_INSERT, (row) => row.args.length + row.kwargs.length + 512);
+    const text = dateFormatter(toUtcDateTime);
     const statement = (part: NewTaskRow[]) => {
       const values: unknown[] = [];
       for (const row of part) {
-        values.push(row.id, row.taskName, row.queueName, row.priority, row.args, row.kwargs, row.backend, row.runAfter,
-          row.enqueuedAt, row.maxAttempts);
+        values.push(row.id, row.taskName, row.queueName, row.priority, row.args, row.kwargs, row.backend, text(row.runAfter),
+          text(row.enqueuedAt), row.maxAttempts);
       }
       const sql = `INSERT INTO task_results (id, task_name, status, queue_name, priority, args, kwargs, backend, run_after,
                      enqueued_at, max_attempts, attempt, errors, worker_ids, cancel_requested)
@@ -80,39 +95,37 @@ export class MysqlDialect implements TaskDialect {
   }
 
   async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
-    const now = Date.now();
-    const nowDate = new Date(now);
     return this.transaction(true, async (connection) => {
       const names = queues ?? (await this.queuesWithReadyRows(connection));
       if (names.length === 0) return [];
       const due = `
-        SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
+        SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, CAST(run_after AS CHAR) AS due_at
           FROM task_results
-         WHERE status = 'READY' AND queue_name %QUEUE% AND run_after <= ?
+         WHERE status = 'READY' AND queue_name %QUEUE% AND run_after <= ${NOW}
          ORDER BY priority DESC, run_after, id
          LIMIT ?
            FOR UPDATE SKIP LOCKED`;
       let rows: Row[];
       if (names.length > MAX_MERGED_QUEUES) {
         rows = await query<Row[]>(connection, due.replace('queue_name %QUEUE% AND ', queues ? 'queue_name IN (?) AND ' : ''),
-          queues ? [names, nowDate, limit] : [nowDate, limit]);
+          queues ? [names, limit] : [limit]);
       } else if (names.length === 1) {
-        rows = await query<Row[]>(connection, due.replace('%QUEUE%', '= ?'), [names[0], nowDate, limit]);
+        rows = await query<Row[]>(connection, due.replace('%QUEUE%', '= ?'), [names[0], limit]);
       } else {
         // The index is ordered within one queue only: the first rows of each queue, merged
         // here, rather than every READY row of all of them sorted. Rows locked but not taken
         // are released at the commit.
         const heads = await query<Row[]>(connection, names.map(() => `(${due.replace('%QUEUE%', '= ?')})`).join(' UNION ALL '),
-          names.flatMap((name) => [name, nowDate, limit]));
+          names.flatMap((name) => [name, limit]));
         rows = heads.sort(claimOrder).slice(0, limit);
       }
       if (rows.length === 0) return [];
       await query(connection, `
         UPDATE task_results
-           SET status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ?,
-               started_at = COALESCE(started_at, ?), last_attempted_at = ?,
+           SET status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${NOW_PLUS_MS},
+               started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
                worker_ids = JSON_ARRAY_APPEND(worker_ids, '$', ?)
-         WHERE id IN (?)`, [workerId, new Date(now + leaseMs), nowDate, nowDate, workerId, rows.map((row) => row.id)]);
+         WHERE id IN (?)`, [workerId, leaseMs, workerId, rows.map((row) => row.id)]);
       return rows.map((row) => ({
         id: row.id as string,
         taskName: row.task_name as string,
@@ -151,10 +164,10 @@ export class MysqlDialect implements TaskDialect {
       outcome.kind === 'succeeded' && Buffer.byteLength(outcome.returnValue) > this.maxPacket - PACKET_HEADROOM
         ? unstorableOutcome(outcome, `it is larger than the server's max_allowed_packet (${this.maxPacket} bytes)`, now)
         : outcome);
-    await writeOutcomesSafely(fitting, now, isDataError, (batch) => this.writeOutcomes(workerId, batch, now));
+    await writeOutcomesSafely(fitting, now, isDataError, (batch) => this.writeOutcomes(workerId, batch));
   }
 
-  private async writeOutcomes(workerId: string, outcomes: TaskOutcome[], now: Date): Promise<void> {
+  private async writeOutcomes(workerId: string, outcomes: TaskOutcome[]): Promise<void> {
     const succeeded = outcomes.filter((outcome) => outcome.kind === 'succeeded');
     // The common case, a batch of successes, is one statement: per-row values picked by id.
     for (const part of chunk(succeeded, Infinity, (outcome) => outcome.returnValue.length * 3 + 128)) {
@@ -166,9 +179,9 @@ export class MysqlDialect implements TaskDialect {
         UPDATE task_results FORCE INDEX (PRIMARY)
            SET status = IF(cancel_requested, 'CANCELLED', 'SUCCESSFUL'),
                return_value = IF(cancel_requested, NULL, CASE id ${cases} END),
-               finished_at = ?, claimed_by = NULL, lease_expires_at = NULL
+               finished_at = ${NOW}, claimed_by = NULL, lease_expires_at = NULL
          WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ? AND attempt = CASE id ${cases} END`,
-      [...returnValues, now, ids, workerId, ...attempts]);
+      [...returnValues, ids, workerId, ...attempts]);
     }
     // Rarer outcomes, one statement each. MySQL assigns left to right, each expression seeing
     // the columns already assigned: nothing below reads a column assigned before it.
@@ -177,33 +190,35 @@ export class MysqlDialect implements TaskDialect {
       switch (outcome.kind) {
         case 'succeeded':
           break;
-        case 'failed':
+        case 'failed': {
+          const retryAt = outcome.retryAt ? toUtcDateTime(outcome.retryAt) : null;
           await query(this.pool, `
             UPDATE task_results
                SET status = CASE WHEN cancel_requested THEN 'CANCELLED' WHEN ? IS NULL THEN 'FAILED' ELSE 'READY' END,
-                   finished_at = IF(cancel_requested OR ? IS NULL, ?, NULL),
+                   finished_at = IF(cancel_requested OR ? IS NULL, ${NOW}, NULL),
                    run_after = COALESCE(CAST(? AS DATETIME(3)), run_after),
                    errors = JSON_ARRAY_APPEND(errors, '$', JSON_EXTRACT(?, '$')),
                    claimed_by = NULL, lease_expires_at = NULL
              WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`,
-          [outcome.retryAt, outcome.retryAt, now, outcome.retryAt, JSON.stringify(outcome.error), ...fence]);
+          [retryAt, retryAt, retryAt, JSON.stringify(outcome.error), ...fence]);
           break;
+        }
         case 'cancelled':
           await query(this.pool, `
-            UPDATE task_results SET status = 'CANCELLED', finished_at = ?, claimed_by = NULL, lease_expires_at = NULL
-             WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`, [now, ...fence]);
+            UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW}, claimed_by = NULL, lease_expires_at = NULL
+             WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`, fence);
           break;
         case 'released':
           // The fence guarantees attempt = the outcome's attempt: started_at tests that, not the column.
           await query(this.pool, `
             UPDATE task_results
                SET status = IF(cancel_requested, 'CANCELLED', 'READY'),
-                   finished_at = IF(cancel_requested, ?, NULL),
+                   finished_at = IF(cancel_requested, ${NOW}, NULL),
                    started_at = IF(? = 1, NULL, started_at),
                    attempt = attempt - 1,
                    worker_ids = JSON_REMOVE(worker_ids, '$[last]'),
                    claimed_by = NULL, lease_expires_at = NULL
-             WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`, [now, outcome.attempt, ...fence]);
+             WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`, [outcome.attempt, ...fence]);
           break;
       }
     }
@@ -215,9 +230,9 @@ export class MysqlDialect implements TaskDialect {
       SELECT id, attempt, cancel_requested FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?`, [ids, workerId]);
     if (rows.length > 0) {
       await query(this.pool, `
-        UPDATE task_results FORCE INDEX (PRIMARY) SET lease_expires_at = ?
+        UPDATE task_results FORCE INDEX (PRIMARY) SET lease_expires_at = ${NOW_PLUS_MS}
          WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?`,
-      [new Date(Date.now() + leaseMs), rows.map((row) => row.id), workerId]);
+      [leaseMs, rows.map((row) => row.id), workerId]);
     }
     return {
       held: new Set(rows.map((row) => `${row.id}:${row.attempt}`)),
@@ -226,27 +241,27 @@ export class MysqlDialect implements TaskDialect {
   }
 
   async rescueExpired(limit: number): Promise<string[]> {
-    const now = new Date();
-    const expiredSql = `SELECT id FROM task_results WHERE status = 'RUNNING' AND lease_expires_at < ? LIMIT ?`;
+    const expiredSql = `SELECT id FROM task_results WHERE status = 'RUNNING' AND lease_expires_at < ${NOW} LIMIT ?`;
     // Nearly always there is nothing to rescue: find that out without a transaction.
-    const candidates = await query<Row[]>(this.pool, expiredSql, [now, 1]);
+    const candidates = await query<Row[]>(this.pool, expiredSql, [1]);
     if (candidates.length === 0) return [];
     return this.transaction(true, async (connection) => {
-      const rows = await query<{ id: string }[]>(connection, `${expiredSql} FOR UPDATE SKIP LOCKED`, [now, limit]);
+      const rows = await query<{ id: string }[]>(connection, `${expiredSql} FOR UPDATE SKIP LOCKED`, [limit]);
       if (rows.length === 0) return [];
       const ids = rows.map((row) => row.id);
       // errors reads claimed_by before it is cleared (assignments run left to right).
       await query(connection, `
         UPDATE task_results
            SET status = CASE WHEN cancel_requested THEN 'CANCELLED' WHEN attempt >= max_attempts THEN 'FAILED' ELSE 'READY' END,
-               finished_at = IF(cancel_requested OR attempt >= max_attempts, ?, NULL),
-               run_after = ?,
+               finished_at = IF(cancel_requested OR attempt >= max_attempts, ${NOW}, NULL),
+               run_after = ${NOW},
                errors = JSON_ARRAY_APPEND(errors, '$', JSON_OBJECT(
                  'name', 'WorkerLostError',
                  'message', CONCAT('Worker ', claimed_by, ' stopped renewing its lease (it crashed, hung or lost the database); the attempt was abandoned.'),
-                 'traceback', '', 'attempt', attempt, 'failedAt', ?)),
+                 'traceback', '', 'attempt', attempt,
+                 'failedAt', CONCAT(REPLACE(LEFT(CAST(${NOW} AS CHAR), 23), ' ', 'T'), 'Z'))),
                claimed_by = NULL, lease_expires_at = NULL
-         WHERE id IN (?)`, [now, now, now.toISOString(), ids]);
+         WHERE id IN (?)`, [ids]);
       return ids;
     });
   }
@@ -255,7 +270,7 @@ export class MysqlDialect implements TaskDialect {
     // A task that moved on between the statements (claimed, retried) is tried again.
     for (let round = 0; ; round++) {
       const ready = await query<ResultSetHeader>(this.pool, `
-        UPDATE task_results SET status = 'CANCELLED', finished_at = ? WHERE id = ? AND status = 'READY'`, [new Date(), id]);
+        UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} WHERE id = ? AND status = 'READY'`, [id]);
       if (ready.affectedRows > 0) return 'cancelled';
       const running = await query<ResultSetHeader>(this.pool, `
         UPDATE task_results SET cancel_requested = 1 WHERE id = ? AND status = 'RUNNING'`, [id]);
@@ -273,7 +288,7 @@ export class MysqlDialect implements TaskDialect {
   }
 
   async findById(id: string) {
-    const rows = await query<Row[]>(this.pool, 'SELECT * FROM task_results WHERE id = ?', [id]);
+    const rows = await query<Row[]>(this.pool, `SELECT ${ROW_COLUMNS} FROM task_results WHERE id = ?`, [id]);
     return rows.length > 0 ? mapTaskRow(rows[0]) : null;
   }
 
@@ -284,7 +299,7 @@ export class MysqlDialect implements TaskDialect {
       const result = await query<ResultSetHeader>(connection, `
         DELETE FROM task_results
          WHERE status IN (?) AND finished_at < ? ${queues ? 'AND queue_name IN (?)' : ''}
-         LIMIT ?`, queues ? [statuses, olderThan, queues, batchSize] : [statuses, olderThan, batchSize]);
+         LIMIT ?`, queues ? [statuses, toUtcDateTime(olderThan), queues, batchSize] : [statuses, toUtcDateTime(olderThan), batchSize]);
       return result.affectedRows;
     });
   }
@@ -338,9 +353,9 @@ function query<T = unknown>(target: Pick<Pool, 'query'>, sql: string, values: un
 function claimOrder(a: Row, b: Row): number {
   const byPriority = Number(b.priority) - Number(a.priority);
   if (byPriority !== 0) return byPriority;
-  const [x, y] = [a.run_after, b.run_after];
-  const byTime = x instanceof Date && y instanceof Date ? x.getTime() - y.getTime() : String(x).localeCompare(String(y));
-  if (byTime !== 0) return byTime;
+  // UTC text of one fixed format: sorts as the times do.
+  const [x, y] = [a.due_at as string, b.due_at as string];
+  if (x !== y) return x < y ? -1 : 1;
   return (a.id as string) < (b.id as string) ? -1 : 1;
 }
 

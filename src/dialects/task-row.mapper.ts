@@ -35,6 +35,14 @@ export function parseJsonColumn(value: unknown): unknown {
 
 /** SQLite stores `YYYY-MM-DD HH:MM:SS.SSS` in UTC, as TypeORM does. */
 export function toSqliteDate(date: Date | number): string {
+  return toUtcDateTime(date);
+}
+
+/**
+ * `YYYY-MM-DD HH:MM:SS.SSS` in UTC, for a DATETIME(3) column: formatted here rather than by the
+ * driver, which would use the process's time zone.
+ */
+export function toUtcDateTime(date: Date | number): string {
   return new Date(date).toISOString().slice(0, 23).replace('T', ' ');
 }
 
