@@ -14,6 +14,7 @@ import {
 import { dateFormatter, mapTaskRow, toUtcDateTime } from './task-row.mapper';
 import { missingTableError } from './sqlite.dialect';
 import { unstorableOutcome, writeOutcomesSafely } from './task-outcome.fallback';
+import { createMysqlMaintenancePool } from './mysql-connections';
 import { storedReturnValue } from '../serialization/stored-return-value';
 
 const ROWS_PER_INSERT = 1000;
@@ -58,9 +59,11 @@ type Row = Record<string, unknown>;
 export class MysqlDialect implements TaskDialect {
   readonly name = 'mysql' as const;
   private readonly pool: Queryable;
+  /** Renewals and rescues, on a connection of their own (see createMysqlMaintenancePool); opened by the first. */
+  private maintenance?: Pool;
   private maxPacket = 16 * 1024 * 1024;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     const driver = dataSource.driver as unknown as { pool?: Pool; poolCluster?: { of(pattern: string): Queryable } };
     const pool = driver.pool ?? driver.poolCluster?.of('MASTER');
     if (!pool) throw new Error('The MySQL DataSource is not initialised.');
@@ -226,10 +229,11 @@ export class MysqlDialect implements TaskDialect {
 
   async renewLeases(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
     // A plain read takes no locks; the update then touches exactly those rows by primary key.
-    const rows = await query<{ id: string; attempt: number; cancel_requested: number }[]>(this.pool, `
+    const maintenance = this.maintenancePool();
+    const rows = await query<{ id: string; attempt: number; cancel_requested: number }[]>(maintenance, `
       SELECT id, attempt, cancel_requested FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?`, [ids, workerId]);
     if (rows.length > 0) {
-      await query(this.pool, `
+      await query(maintenance, `
         UPDATE task_results FORCE INDEX (PRIMARY) SET lease_expires_at = ${NOW_PLUS_MS}
          WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?`,
       [leaseMs, rows.map((row) => row.id), workerId]);
@@ -243,7 +247,8 @@ export class MysqlDialect implements TaskDialect {
   async rescueExpired(limit: number): Promise<string[]> {
     const expiredSql = `SELECT id FROM task_results WHERE status = 'RUNNING' AND lease_expires_at < ${NOW} LIMIT ?`;
     // Nearly always there is nothing to rescue: find that out without a transaction.
-    const candidates = await query<Row[]>(this.pool, expiredSql, [1]);
+    const maintenance = this.maintenancePool();
+    const candidates = await query<Row[]>(maintenance, expiredSql, [1]);
     if (candidates.length === 0) return [];
     return this.transaction(true, async (connection) => {
       const rows = await query<{ id: string }[]>(connection, `${expiredSql} FOR UPDATE SKIP LOCKED`, [limit]);
@@ -263,7 +268,7 @@ export class MysqlDialect implements TaskDialect {
                claimed_by = NULL, lease_expires_at = NULL
          WHERE id IN (?)`, [ids]);
       return ids;
-    });
+    }, maintenance);
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
@@ -314,13 +319,20 @@ export class MysqlDialect implements TaskDialect {
   }
 
   async close(): Promise<void> {
-    // The pool belongs to the DataSource.
+    // The pool belongs to the DataSource; only the maintenance connection is ours.
+    const maintenance = this.maintenance;
+    this.maintenance = undefined;
+    if (maintenance) await new Promise<void>((resolve) => maintenance.end(() => resolve()));
+  }
+
+  private maintenancePool(): Pool {
+    return (this.maintenance ??= createMysqlMaintenancePool(this.dataSource));
   }
 
   /** Runs `work` in a transaction on one pooled connection; `readCommitted` for this transaction only. */
-  private async transaction<T>(readCommitted: boolean, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  private async transaction<T>(readCommitted: boolean, work: (connection: PoolConnection) => Promise<T>, pool: Queryable = this.pool): Promise<T> {
     const connection = await new Promise<PoolConnection>((resolve, reject) =>
-      this.pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))));
+      pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))));
     // A connection that dies while idle in the pool must not crash the process.
     if (connection.listenerCount('error') === 0) connection.on('error', () => undefined);
     try {

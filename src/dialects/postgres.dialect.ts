@@ -16,6 +16,7 @@ import {
 import { dateFormatter, mapTaskRow } from './task-row.mapper';
 import { missingTableError } from './sqlite.dialect';
 import { writeOutcomesSafely } from './task-outcome.fallback';
+import { createPgMaintenancePool, pgConnectionConfig } from './postgres-connections';
 import { storedReturnValue } from '../serialization/stored-return-value';
 
 /** Payload: the queue name of the new task(s). */
@@ -54,6 +55,8 @@ export class PostgresDialect implements TaskDialect {
   private readonly sql: ReturnType<typeof statements>;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
+  /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
+  private maintenance?: Pool;
   private insertsInFlight = 0;
 
   constructor(dataSource: DataSource) {
@@ -67,8 +70,12 @@ export class PostgresDialect implements TaskDialect {
   }
 
   /** Named, so each pooled connection parses and plans a statement once. */
-  private query<R extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
-    return this.pool.query<R>({ name: `nestjs_tasks_${name}`, text, values } as QueryConfig);
+  private query<R extends QueryResultRow>(name: string, text: string, values: unknown[], pool = this.pool): Promise<QueryResult<R>> {
+    return pool.query<R>({ name: `nestjs_tasks_${name}`, text, values } as QueryConfig);
+  }
+
+  private maintenancePool(): Pool {
+    return (this.maintenance ??= createPgMaintenancePool(this.pool));
   }
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
@@ -172,7 +179,7 @@ export class PostgresDialect implements TaskDialect {
 
   async renewLeases(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
     const { rows } = await this.query<{ id: string; attempt: number; cancel_requested: boolean }>(
-      'renewLeases', this.sql.renewLeases, [workerId, new Date(Date.now() + leaseMs), ids]);
+      'renewLeases', this.sql.renewLeases, [workerId, new Date(Date.now() + leaseMs), ids], this.maintenancePool());
     return {
       held: new Set(rows.map((row) => `${row.id}:${row.attempt}`)),
       cancelRequested: rows.filter((row) => row.cancel_requested).map((row) => row.id),
@@ -181,7 +188,8 @@ export class PostgresDialect implements TaskDialect {
 
   async rescueExpired(limit: number): Promise<string[]> {
     const now = new Date();
-    const { rows } = await this.query<{ id: string }>('rescueExpired', this.sql.rescueExpired, [now, now.toISOString(), limit]);
+    const { rows } = await this.query<{ id: string }>('rescueExpired', this.sql.rescueExpired, [now, now.toISOString(), limit],
+      this.maintenancePool());
     return rows.map((row) => row.id);
   }
 
@@ -247,10 +255,13 @@ export class PostgresDialect implements TaskDialect {
   }
 
   async close(): Promise<void> {
-    // The pool belongs to the DataSource; only the listening connection is ours.
+    // The pool belongs to the DataSource; only the listening and maintenance connections are ours.
     await this.notifier.flush();
     await this.listener?.stop();
     this.listener = undefined;
+    const maintenance = this.maintenance;
+    this.maintenance = undefined;
+    await maintenance?.end();
   }
 }
 
@@ -499,8 +510,8 @@ class PgNotificationListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const pool = this.pool as unknown as { Client: new (config: ClientConfig) => Client; options: ClientConfig };
-    const client = new pool.Client({ ...pool.options, keepAlive: true });
+    const { Client: PgClient } = this.pool as unknown as { Client: new (config: ClientConfig) => Client };
+    const client = new PgClient(pgConnectionConfig(this.pool));
     // 'error' and 'end' both fire for one failure; each client schedules at most one reconnect.
     let dead = false;
     const lost = (error?: Error) => {

@@ -1,0 +1,3 @@
+import { describeBusyPool } from './busy-pool';
+
+describeBusyPool({ max: 2 });
