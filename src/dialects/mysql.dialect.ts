@@ -15,12 +15,20 @@ import { dateFormatter, mapTaskRow, toUtcDateTime } from './task-row.mapper';
 import { missingTableError } from './sqlite.dialect';
 import { unstorableOutcome, writeOutcomesSafely } from './task-outcome.fallback';
 import { createMysqlMaintenancePool } from './mysql-connections';
+import { quotedBytes } from './mysql-packet';
 import { storedReturnValue } from '../serialization/stored-return-value';
 
 const ROWS_PER_INSERT = 1000;
+/** Reported when the server still answers before dropping the connection. */
+const ER_NET_PACKET_TOO_LARGE = 1153;
 /** Statements stay well under max_allowed_packet (16 MB on MariaDB, 64 MB on MySQL 8 by default). */
 const STATEMENT_BYTES = 4 * 1024 * 1024;
-/** Room for the rest of a statement around one large JSON value. */
+/**
+ * Room for the rest of a statement around one large JSON value. A statement over the server's
+ * max_allowed_packet is not refused with an error the client sees: the server drops the
+ * connection (mysql2 reports ECONNRESET, as for an outage), so no statement may be sent that
+ * could exceed it.
+ */
 const PACKET_HEADROOM = 64 * 1024;
 
 /** Beyond this many queues one sorted range scan beats a union of per-queue heads. */
@@ -72,7 +80,7 @@ export class MysqlDialect implements TaskDialect {
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
-    const chunks = chunk(rows, ROWS_PER_INSERT, (row) => row.args.length + row.kwargs.length + 512);
+    const chunks = chunk(rows, ROWS_PER_INSERT, this.statementBytes(), (row) => row.args.length + row.kwargs.length + 512);
     const text = dateFormatter(toUtcDateTime);
     const statement = (part: NewTaskRow[]) => {
       const values: unknown[] = [];
@@ -163,17 +171,49 @@ export class MysqlDialect implements TaskDialect {
 
   async finish(workerId: string, outcomes: TaskOutcome[]): Promise<void> {
     const now = new Date();
-    const fitting = outcomes.map((outcome) =>
-      outcome.kind === 'succeeded' && Buffer.byteLength(outcome.returnValue) > this.maxPacket - PACKET_HEADROOM
-        ? unstorableOutcome(outcome, `it is larger than the server's max_allowed_packet (${this.maxPacket} bytes)`, now)
-        : outcome);
-    await writeOutcomesSafely(fitting, now, isDataError, (batch) => this.writeOutcomes(workerId, batch));
+    const write = () => writeOutcomesSafely(outcomes.map((outcome) => this.fitting(outcome, now)), now, isDataError,
+      (batch) => this.writeOutcomes(workerId, batch));
+    try {
+      await write();
+    } catch (error) {
+      // The server's setting may have been lowered since it was read, making one of these
+      // statements too large: the connection then drops as in an outage. Checked again, such an
+      // outcome is recorded as failed; a real outage fails here too and the batch is retried.
+      if (isDataError(error) || !(await this.maxPacketChanged())) throw error;
+      await write();
+    }
+  }
+
+  /** The outcome, or a failed attempt in its place if its value cannot fit in a statement. */
+  private fitting(outcome: TaskOutcome, now: Date): TaskOutcome {
+    const limit = this.maxPacket - PACKET_HEADROOM;
+    const tooLarge = (bytes: number) => `it takes ${bytes} bytes in a statement, over the server's max_allowed_packet (${this.maxPacket} bytes)`;
+    if (outcome.kind === 'succeeded') {
+      const bytes = quotedBytes(storedReturnValue(outcome.returnValue));
+      return bytes > limit ? unstorableOutcome(outcome, tooLarge(bytes), now) : outcome;
+    }
+    if (outcome.kind === 'failed') {
+      const bytes = quotedBytes(JSON.stringify(outcome.error));
+      return bytes > limit ? unstorableOutcome(outcome, tooLarge(bytes), now) : outcome;
+    }
+    return outcome;
+  }
+
+  private async maxPacketChanged(): Promise<boolean> {
+    try {
+      const rows = await query<{ max_packet: number | string }[]>(this.pool, 'SELECT @@max_allowed_packet AS max_packet');
+      const before = this.maxPacket;
+      this.maxPacket = Number(rows[0].max_packet) || before;
+      return this.maxPacket !== before;
+    } catch {
+      return false;
+    }
   }
 
   private async writeOutcomes(workerId: string, outcomes: TaskOutcome[]): Promise<void> {
     const succeeded = outcomes.filter((outcome) => outcome.kind === 'succeeded');
     // The common case, a batch of successes, is one statement: per-row values picked by id.
-    for (const part of chunk(succeeded, Infinity, (outcome) => outcome.returnValue.length * 3 + 128)) {
+    for (const part of chunk(succeeded, Infinity, this.statementBytes(), (outcome) => outcome.returnValue.length * 3 + 128)) {
       const ids = part.map((outcome) => outcome.id);
       const returnValues = part.flatMap((outcome) => [outcome.id, storedReturnValue(outcome.returnValue)]);
       const attempts = part.flatMap((outcome) => [outcome.id, outcome.attempt]);
@@ -325,6 +365,11 @@ export class MysqlDialect implements TaskDialect {
     if (maintenance) await new Promise<void>((resolve) => maintenance.end(() => resolve()));
   }
 
+  /** Payload per statement: well under the server's max_allowed_packet. */
+  private statementBytes(): number {
+    return Math.min(STATEMENT_BYTES, this.maxPacket - PACKET_HEADROOM);
+  }
+
   private maintenancePool(): Pool {
     return (this.maintenance ??= createMysqlMaintenancePool(this.dataSource));
   }
@@ -371,14 +416,14 @@ function claimOrder(a: Row, b: Row): number {
   return (a.id as string) < (b.id as string) ? -1 : 1;
 }
 
-/** Splits `items` into runs of at most `maxItems` and about STATEMENT_BYTES of payload. */
-function chunk<T>(items: T[], maxItems: number, bytes: (item: T) => number): T[][] {
+/** Splits `items` into runs of at most `maxItems` and `maxBytes` of payload (or one larger item). */
+function chunk<T>(items: T[], maxItems: number, maxBytes: number, bytes: (item: T) => number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let size = 0;
   for (const item of items) {
     const itemBytes = bytes(item);
-    if (current.length > 0 && (current.length >= maxItems || size + itemBytes > STATEMENT_BYTES)) {
+    if (current.length > 0 && (current.length >= maxItems || size + itemBytes > maxBytes)) {
       chunks.push(current);
       current = [];
       size = 0;
@@ -390,8 +435,9 @@ function chunk<T>(items: T[], maxItems: number, bytes: (item: T) => number): T[]
   return chunks;
 }
 
-/** The server refused a value (bad JSON, constraint), as opposed to a lost connection. */
+/** The server refused a value (bad JSON, constraint, a packet too large), as opposed to a lost connection. */
 function isDataError(error: unknown): boolean {
-  const { sqlState, fatal } = error as { sqlState?: string; fatal?: boolean };
+  const { sqlState, fatal, errno } = error as { sqlState?: string; fatal?: boolean; errno?: number };
+  if (errno === ER_NET_PACKET_TOO_LARGE) return true;
   return !fatal && typeof sqlState === 'string' && (sqlState.startsWith('22') || sqlState.startsWith('23'));
 }
