@@ -11,12 +11,9 @@ import {
 } from '../task.errors';
 import { getTaskResultSource, TaskResultSource } from './task-result.source';
 import { storedReturnValueTransformer } from '../serialization/stored-return-value';
+import type { TaskProgress, TaskRow } from '../core/task-row';
 
-export interface TaskProgress {
-  current: number;
-  total: number | null;
-  message: string | null;
-}
+export type { TaskProgress };
 
 export interface WaitOptions {
   /** Milliseconds before `TaskWaitTimeoutError`; default 30 000. */
@@ -33,7 +30,7 @@ export interface WaitOptions {
  * match all three databases); query it with your own repositories like any other entity.
  */
 @Entity({ name: 'task_results', synchronize: false })
-export class TaskResult<R = unknown> {
+export class TaskResult<R = unknown> implements TaskRow<R> {
   /** UUIDv7: sorts by creation time. */
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
