@@ -18,6 +18,8 @@ import type {
 import { MYSQL } from './mysql.statements';
 import { createMysqlMaintenancePool } from './mysql-connections';
 import { quotedBytes } from './mysql-packet';
+import { unsupportedServer } from './mysql-version';
+import { TasksError } from '../../task.errors';
 
 const ROWS_PER_INSERT = 1000;
 /** Reported when the server still answers before dropping the connection. */
@@ -31,9 +33,6 @@ const STATEMENT_BYTES = 4 * 1024 * 1024;
  * could exceed it.
  */
 const PACKET_HEADROOM = 64 * 1024;
-
-/** Beyond this many queues one sorted range scan beats a union of per-queue heads. */
-const MAX_MERGED_QUEUES = 32;
 
 /** The same shape for mysql2's Pool and for the primary's PoolNamespace under replication. */
 type Queryable = Pick<Pool, 'query' | 'getConnection'>;
@@ -87,9 +86,10 @@ export class MysqlDialect implements TaskDialect {
     return this.transaction(true, async (connection) => {
       const names = queues ?? (await this.queuesWithReadyRows(connection));
       if (names.length === 0) return [];
-      const rows = names.length > MAX_MERGED_QUEUES
-        ? await query<Row[]>(connection, MYSQL.dueAnywhere(queues !== null), queues ? [names, limit] : [limit])
-        : await collectDueRows(names, limit, probes(connection));
+      // Always index-ordered, however many queues: a sorted range over several queues would be
+      // filesorted, and a filesort under FOR UPDATE locks every due row it reads, so concurrent
+      // claimers would find nothing. Each queue's walk locks at most `limit` rows.
+      const rows = await collectDueRows(names, limit, probes(connection));
       if (rows.length === 0) return [];
       await query(connection, MYSQL.claim, [change.claimedBy, lease, change.claimedBy, rows.map((row) => row.id)]);
       return rows.map((row) => toClaimedTask(row, 1));
@@ -98,12 +98,11 @@ export class MysqlDialect implements TaskDialect {
 
   /**
    * Any queue: the queues that have READY rows, one index probe each (neither MySQL nor
-   * MariaDB skip-scans the claim index for a DISTINCT, which reads every READY entry). Past
-   * MAX_MERGED_QUEUES the list is cut short, as the claim then filters nothing by queue.
+   * MariaDB skip-scans the claim index for a DISTINCT, which reads every READY entry).
    */
   private async queuesWithReadyRows(connection: PoolConnection): Promise<string[]> {
     const names: string[] = [];
-    while (names.length <= MAX_MERGED_QUEUES) {
+    for (;;) {
       const after = names.length > 0 ? names[names.length - 1] : null;
       const rows: { name: string | null }[] = await query(connection, after === null ? MYSQL.firstQueue : MYSQL.nextQueue,
         after === null ? [] : [after]);
@@ -225,8 +224,10 @@ export class MysqlDialect implements TaskDialect {
   }
 
   async checkSchema(): Promise<void> {
-    const rows = await query<{ max_packet: number | string }[]>(this.pool, MYSQL.schema);
+    const rows = await query<{ max_packet: number | string; version: string }[]>(this.pool, MYSQL.schema);
     if (rows.length === 0) throw missingTableError();
+    const unsupported = unsupportedServer(rows[0].version);
+    if (unsupported) throw new TasksError(unsupported);
     this.maxPacket = Number(rows[0].max_packet) || this.maxPacket;
   }
 

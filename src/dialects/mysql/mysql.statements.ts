@@ -34,17 +34,6 @@ export const MYSQL = {
      ORDER BY run_after, id
      LIMIT ?
        FOR UPDATE SKIP LOCKED`,
-  /**
-   * Past MAX_MERGED_QUEUES queues (or queues…): limit. One range over every due row of the
-   * queues, sorted: the servers branch of the claim decides this path.
-   */
-  dueAnywhere: (byQueue: boolean) => `
-    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
-      FROM task_results
-     WHERE status = 'READY' ${byQueue ? 'AND queue_name IN (?)' : ''} AND run_after <= ${NOW}
-     ORDER BY priority DESC, run_after, id
-     LIMIT ?
-       FOR UPDATE SKIP LOCKED`,
   /** worker, lease ms, worker, ids: see claimed(). */
   claim: `
     UPDATE task_results
@@ -78,7 +67,7 @@ export const MYSQL = {
                             ELSE run_after END,
            errors = IF(? IS NULL, errors, JSON_ARRAY_APPEND(errors, '$', JSON_EXTRACT(?, '$'))),
            started_at = IF(? AND attempt = 1, NULL, started_at),
-           worker_ids = IF(?, JSON_REMOVE(worker_ids, '$[last]'), worker_ids),
+           worker_ids = IF(?, JSON_REMOVE(worker_ids, CONCAT('$[', JSON_LENGTH(worker_ids) - 1, ']')), worker_ids),
            attempt = attempt - ?,
            claimed_by = NULL, lease_expires_at = NULL
      WHERE ${FENCE}`,
@@ -121,9 +110,9 @@ export const MYSQL = {
 
   now: `SELECT DATE_FORMAT(${NOW}, '%Y-%m-%dT%H:%i:%s.%fZ') AS now`,
 
-  /** The table exists; with the server's max_allowed_packet. */
+  /** The table exists; with the server's max_allowed_packet and version. */
   schema: `
-    SELECT @@max_allowed_packet AS max_packet
+    SELECT @@max_allowed_packet AS max_packet, VERSION() AS version
       FROM information_schema.tables
      WHERE table_schema = DATABASE() AND table_name = 'task_results'`,
 } as const;
