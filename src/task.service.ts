@@ -90,7 +90,7 @@ export class TaskService {
   }
 
   /** Deletes finished results older than `olderThan`, in bounded batches; returns how many. */
-  prune(options: PruneOptions): Promise<number> {
+  async prune(options: PruneOptions): Promise<number> {
     const { olderThan, batchSize = DEFAULT_PRUNE_BATCH } = options;
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       throw new InvalidTaskError(`prune(): batchSize must be a positive integer, got ${String(batchSize)}.`);
