@@ -2,10 +2,16 @@ import type { TaskResult } from '../entities/task-result.entity';
 import type { NewTaskRow } from '../dialects/task-dialect.interface';
 import { TaskResultStatus } from '../task-result-status.enum';
 import { TaskEvents } from '../task.events';
-import { TaskExecutor } from '../worker/task.executor';
+import type { TaskEventBus } from '../events/task-event.bus';
+import { TaskExecutor } from '../execution/task.executor';
 import { MemoryBackend } from './memory.backend';
 
 const IMMEDIATE_WORKER_ID = 'immediate';
+const FINAL_EVENTS = {
+  [TaskResultStatus.SUCCESSFUL]: 'succeeded',
+  [TaskResultStatus.FAILED]: 'failed',
+  [TaskResultStatus.CANCELLED]: 'cancelled',
+} as const;
 
 /**
  * `backend: 'immediate'`: runs each task inside `enqueue`, in the caller's process, and keeps the
@@ -14,8 +20,8 @@ const IMMEDIATE_WORKER_ID = 'immediate';
 export class ImmediateBackend extends MemoryBackend {
   readonly name = 'immediate' as const;
 
-  constructor(events: TaskEvents, private readonly executor: TaskExecutor) {
-    super(events);
+  constructor(events: TaskEvents, bus: TaskEventBus, private readonly executor: TaskExecutor) {
+    super(events, bus);
   }
 
   override async enqueue(rows: NewTaskRow[]): Promise<TaskResult[]> {
@@ -32,6 +38,7 @@ export class ImmediateBackend extends MemoryBackend {
       result.startedAt ??= now;
       result.lastAttemptedAt = now;
       result.workerIds = [...result.workerIds, IMMEDIATE_WORKER_ID];
+      this.announce(result, 'started');
       const outcome = await this.executor.execute(
         { id: result.id, taskName: result.taskName, queueName: result.queueName, priority: result.priority,
           args: result.args, kwargs: result.kwargs, attempt, maxAttempts: result.maxAttempts },
@@ -40,6 +47,7 @@ export class ImmediateBackend extends MemoryBackend {
           controller: new AbortController(),
           setProgress: async (progress) => {
             result.progress = JSON.parse(progress);
+            this.announce(result, 'progress');
           },
           taskResult: () => result,
         },
@@ -53,8 +61,10 @@ export class ImmediateBackend extends MemoryBackend {
       } else {
         result.status = TaskResultStatus.CANCELLED;
       }
+      if (result.status === TaskResultStatus.READY) this.announce(result, 'retrying');
     }
     result.finishedAt = new Date();
     this.events.changed(result.id);
+    this.announce(result, FINAL_EVENTS[result.status as keyof typeof FINAL_EVENTS], 'finished');
   }
 }

@@ -1,0 +1,65 @@
+import type { Logger } from '@nestjs/common';
+import type { ClaimedTask, TaskOutcome } from '../dialects/task-dialect.interface';
+import { TaskResult } from '../entities/task-result.entity';
+import { bindTaskResult } from '../entities/task-result.source';
+import type { WorkerStore } from '../interfaces/worker-store.interface';
+import { TaskResultStatus } from '../task-result-status.enum';
+import type { TaskEventBus } from '../events/task-event.bus';
+import { eventsOfOutcome, eventsOfRescue, OUTCOME_EVENTS, RESCUE_EVENTS, TaskChangeEvents } from '../events/task-change.events';
+
+/**
+ * The `@OnTaskEvent()` events of the changes a worker makes: attempts started, progress, outcomes
+ * and rescues. Each is announced after its write committed, from the row read back then; with
+ * nobody listening, nothing is read. Nothing here is awaited by the loop.
+ */
+export class AttemptEvents {
+  constructor(
+    private readonly bus: TaskEventBus,
+    private readonly store: WorkerStore,
+    private readonly workerId: string,
+    private readonly logger: Logger,
+  ) {}
+
+  started(task: ClaimedTask): void {
+    if (this.bus.wants('started', task.taskName)) void this.announceHeld(task, 'started');
+  }
+
+  progress(task: ClaimedTask): void {
+    if (this.bus.wants('progress', task.taskName)) void this.announceHeld(task, 'progress');
+  }
+
+  /** `outcome` of `task` has been written. */
+  written(task: ClaimedTask, outcome: TaskOutcome): void {
+    if (!this.bus.wantsAny(OUTCOME_EVENTS, task.taskName)) return;
+    const written = {
+      kind: outcome.kind,
+      attempt: outcome.attempt,
+      ...(outcome.kind === 'failed' ? { error: outcome.error, retry: outcome.retryAt !== null } : {}),
+    };
+    void this.announce(task.id, (row) => eventsOfOutcome(row, written));
+  }
+
+  rescued(ids: readonly string[]): void {
+    if (!this.bus.wantsAnyTask(RESCUE_EVENTS)) return;
+    for (const id of ids) void this.announce(id, eventsOfRescue);
+  }
+
+  /** The row while this attempt still holds it; a lost lease announces nothing. */
+  private announceHeld(task: ClaimedTask, event: 'started' | 'progress'): Promise<void> {
+    return this.announce(task.id, (row) =>
+      row?.status === TaskResultStatus.RUNNING && row.claimedBy === this.workerId && row.workerIds?.length === task.attempt
+        ? { events: [event], row }
+        : null);
+  }
+
+  private async announce(id: string, judge: (row: Partial<TaskResult> | null) => TaskChangeEvents | null): Promise<void> {
+    try {
+      const change = judge(await this.store.dialect.findById(id));
+      if (!change) return;
+      const result = bindTaskResult(Object.assign(new TaskResult(), change.row), this.store);
+      for (const event of change.events) if (this.bus.wants(event, result.taskName)) this.bus.emit(event, result);
+    } catch (error) {
+      this.logger.warn(`Could not read task ${id} to announce its change: ${(error as Error).message}`);
+    }
+  }
+}
