@@ -61,6 +61,30 @@ export function eventsOfOutcome(row: Row | null, outcome: WrittenOutcome): TaskC
   }
 }
 
+/**
+ * `started` or `progress` of an attempt this worker holds, from the row read back after the
+ * change committed. A quick attempt may be over by then: the row is shown as it was while the
+ * attempt ran. Null when the attempt lost its lease (the change may not have applied).
+ */
+export function eventOfRunningAttempt(
+  row: Row | null, event: 'started' | 'progress', attempt: number, workerId: string, progress?: Row['progress'],
+): TaskChangeEvents | null {
+  if (!row || row.workerIds?.[attempt - 1] !== workerId) return null;
+  if (row.errors?.some((error) => error.attempt === attempt && error.name === LOST)) return null;
+  const current = row.status === TaskResultStatus.RUNNING && row.workerIds.length === attempt;
+  const running: Row = current ? { ...row } : {
+    ...row,
+    status: TaskResultStatus.RUNNING,
+    workerIds: row.workerIds.slice(0, attempt),
+    errors: row.errors?.filter((error) => error.attempt < attempt),
+    claimedBy: workerId,
+    finishedAt: null,
+    storedReturnValue: null,
+  };
+  if (progress !== undefined) running.progress = progress;
+  return { events: [event], row: running };
+}
+
 /** Which events a lease rescue made, from the row read back after it committed. */
 export function eventsOfRescue(row: Row | null): TaskChangeEvents | null {
   const lost = row?.errors?.filter((error) => error.name === LOST).at(-1);

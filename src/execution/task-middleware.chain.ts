@@ -34,8 +34,12 @@ export class TaskMiddlewareChain implements OnModuleInit {
     // A task enqueued on the immediate backend while the application is still starting.
     if (this.resolved.length < this.entries.length) await this.onModuleInit();
     const chain = this.resolved;
-    const step = async (index: number): Promise<unknown> =>
-      index === chain.length ? task() : chain[index].use(context, () => step(index + 1));
+    const step = async (index: number): Promise<unknown> => {
+      if (index < chain.length) return chain[index].use(context, () => step(index + 1));
+      // The attempt timed out or was cancelled while middleware ran: the task does not start.
+      if (context.signal.aborted) throw context.signal.reason;
+      return task();
+    };
     return step(0);
   }
 

@@ -3,9 +3,8 @@ import type { ClaimedTask, TaskOutcome } from '../dialects/task-dialect.interfac
 import { TaskResult } from '../entities/task-result.entity';
 import { bindTaskResult } from '../entities/task-result.source';
 import type { WorkerStore } from '../interfaces/worker-store.interface';
-import { TaskResultStatus } from '../task-result-status.enum';
 import type { TaskEventBus } from '../events/task-event.bus';
-import { eventsOfOutcome, eventsOfRescue, OUTCOME_EVENTS, RESCUE_EVENTS, TaskChangeEvents } from '../events/task-change.events';
+import { eventOfRunningAttempt, eventsOfOutcome, eventsOfRescue, OUTCOME_EVENTS, RESCUE_EVENTS, TaskChangeEvents } from '../events/task-change.events';
 
 /**
  * The `@OnTaskEvent()` events of the changes a worker makes: attempts started, progress, outcomes
@@ -13,6 +12,9 @@ import { eventsOfOutcome, eventsOfRescue, OUTCOME_EVENTS, RESCUE_EVENTS, TaskCha
  * nobody listening, nothing is read. Nothing here is awaited by the loop.
  */
 export class AttemptEvents {
+  /** Announcements of one task are read and emitted in the order of its changes. */
+  private readonly queues = new Map<string, Promise<void>>();
+
   constructor(
     private readonly bus: TaskEventBus,
     private readonly store: WorkerStore,
@@ -21,11 +23,14 @@ export class AttemptEvents {
   ) {}
 
   started(task: ClaimedTask): void {
-    if (this.bus.wants('started', task.taskName)) void this.announceHeld(task, 'started');
+    if (!this.bus.wants('started', task.taskName)) return;
+    void this.announce(task.id, (row) => eventOfRunningAttempt(row, 'started', task.attempt, this.workerId));
   }
 
-  progress(task: ClaimedTask): void {
-    if (this.bus.wants('progress', task.taskName)) void this.announceHeld(task, 'progress');
+  /** `progress` (its JSON) was recorded for `task`. */
+  progress(task: ClaimedTask, progress: string): void {
+    if (!this.bus.wants('progress', task.taskName)) return;
+    void this.announce(task.id, (row) => eventOfRunningAttempt(row, 'progress', task.attempt, this.workerId, JSON.parse(progress)));
   }
 
   /** `outcome` of `task` has been written. */
@@ -44,15 +49,16 @@ export class AttemptEvents {
     for (const id of ids) void this.announce(id, eventsOfRescue);
   }
 
-  /** The row while this attempt still holds it; a lost lease announces nothing. */
-  private announceHeld(task: ClaimedTask, event: 'started' | 'progress'): Promise<void> {
-    return this.announce(task.id, (row) =>
-      row?.status === TaskResultStatus.RUNNING && row.claimedBy === this.workerId && row.workerIds?.length === task.attempt
-        ? { events: [event], row }
-        : null);
+  private announce(id: string, judge: (row: Partial<TaskResult> | null) => TaskChangeEvents | null): Promise<void> {
+    const next = (this.queues.get(id) ?? Promise.resolve()).then(() => this.readAndEmit(id, judge));
+    this.queues.set(id, next);
+    void next.then(() => {
+      if (this.queues.get(id) === next) this.queues.delete(id);
+    });
+    return next;
   }
 
-  private async announce(id: string, judge: (row: Partial<TaskResult> | null) => TaskChangeEvents | null): Promise<void> {
+  private async readAndEmit(id: string, judge: (row: Partial<TaskResult> | null) => TaskChangeEvents | null): Promise<void> {
     try {
       const change = judge(await this.store.dialect.findById(id));
       if (!change) return;

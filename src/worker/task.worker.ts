@@ -65,8 +65,8 @@ export class TaskWorker implements BeforeApplicationShutdown {
   /** Runs until `stop()`, or until the batch is drained or `maxTasks` claimed. */
   async run(options: WorkerOptions = {}): Promise<WorkerSummary> {
     if (!this.store) {
-      throw new TasksError(`TaskWorker runs tasks stored in a database; this module uses the ${this.moduleOptions.backend ?? 'database'} backend, ` +
-        "which keeps tasks in memory (use backend: 'database' for a worker).");
+      throw new TasksError(`TaskWorker runs tasks of the database backend; this module uses the ${this.moduleOptions.backend} backend, ` +
+        'which keeps its tasks in memory and has nothing for a worker to claim.');
     }
     if (this.current) throw new TasksError('This TaskWorker is already running.');
     const resolved = resolveWorkerOptions({ ...this.moduleOptions.worker, ...options });
@@ -296,7 +296,7 @@ class WorkerRun {
         controller: attempt.controller,
         setProgress: async (progress) => {
           await this.dialect.setProgress(task.id, this.options.workerId, task.attempt, progress);
-          this.announcer.progress(task);
+          this.announcer.progress(task, progress);
         },
         taskResult: () => this.entityOf(task),
       })
