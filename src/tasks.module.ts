@@ -80,7 +80,7 @@ export class TasksModule {
     const workerStoreProvider: Provider = {
       provide: TASK_WORKER_STORE,
       inject: [TASK_BACKEND],
-      useFactory: (backend: TaskBackend) => (backend instanceof DatabaseBackend ? backend : null),
+      useFactory: (backend: TaskBackend) => (backend instanceof DatabaseBackend ? backend.workerStore() : null),
     };
     return {
       module: TasksModule,

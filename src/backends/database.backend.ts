@@ -18,7 +18,7 @@ import { AfterCommitQueue } from './after-commit.queue';
 const CANCEL_EVENTS = ['cancelled', 'finished'] as const;
 
 /** Tasks stored in the application's database, run by workers. */
-export class DatabaseBackend implements TaskBackend, WorkerStore, OnModuleInit, OnApplicationShutdown {
+export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplicationShutdown {
   readonly name = 'database' as const;
   private dialectInstance?: TaskDialect;
   private dataSource?: DataSource;
@@ -52,6 +52,21 @@ export class DatabaseBackend implements TaskBackend, WorkerStore, OnModuleInit, 
     clearFallbackTaskResultSource(this);
     await this.stopListening?.();
     await this.dialectInstance?.close();
+  }
+
+  /**
+   * What a worker needs of this backend, as a plain object: provided on its own, the backend
+   * itself would have its lifecycle hooks run a second time.
+   */
+  workerStore(): WorkerStore {
+    const backend = this;
+    return {
+      get dialect() {
+        return backend.dialect;
+      },
+      load: (id) => backend.load(id),
+      waitForChange: (id, ms, signal) => backend.waitForChange(id, ms, signal),
+    };
   }
 
   get dialect(): TaskDialect {
