@@ -52,12 +52,18 @@ describe('fault: tasks claimed ahead behind a hung slot', () => {
     // The situation of the defect: worker a holds tasks it claimed ahead behind its hung slot.
     expect(Number(held)).toBeGreaterThan(0);
 
-    workers.push(spawnWorker(db, [...flags, '--worker-id', 'b'], { TASKS_TEST_LOG: log }, APP));
+    const b = spawnWorker(db, [...flags, '--worker-id', 'b'], { TASKS_TEST_LOG: log }, APP);
+    workers.push(b);
+    await b.waitForOutput('Worker b started', 30_000);
     const quick = [...before, ...after].map((task) => task.id);
     const repository = t.app.get(DataSource).getRepository(TaskResult);
     // Well inside a lease renewal cycle of many: only giving them back frees them this soon.
     await waitFor(async () => (await repository.countBy({ status: TaskResultStatus.SUCCESSFUL })) === quick.length, 15_000,
-      'every quick task finished');
+      'every quick task finished').catch(async (error) => {
+      const rows = await repository.find();
+      const states = rows.map((row) => `${row.status}/${row.claimedBy}`).reduce<Record<string, number>>((counts, state) => ({ ...counts, [state]: (counts[state] ?? 0) + 1 }), {});
+      throw new Error(`${(error as Error).message}: ${JSON.stringify(states)}\n${workers.map((w) => w.output()).join('\n')}`);
+    });
 
     const runs = new Map<string, number>();
     for (const line of lines(log).filter((entry) => entry.startsWith('run '))) {
