@@ -2,7 +2,7 @@ import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TaskResult } from './entities/task-result.entity';
-import { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
+import { TASK_BACKEND, TASK_WORKER_STORE, TASKS_MODULE_OPTIONS } from './tasks.constants';
 import type {
   TasksModuleAsyncOptions, TasksModuleOptions, TasksModuleRootOptions, TasksOptionsFactory,
 } from './interfaces/tasks-module-options.interface';
@@ -10,7 +10,10 @@ import { TaskRegistry } from './task.registry';
 import { TaskExplorer } from './task.explorer';
 import { TaskEvents } from './task.events';
 import { TaskService } from './task.service';
-import { TaskExecutor } from './worker/task.executor';
+import { TaskExecutor } from './execution/task.executor';
+import { TASK_MIDDLEWARE, TaskMiddlewareChain } from './execution/task-middleware.chain';
+import type { TaskMiddlewareEntry } from './execution/task-middleware';
+import { TaskEventBus } from './events/task-event.bus';
 import { TaskWorker } from './worker/task.worker';
 import { DatabaseBackend } from './backends/database.backend';
 import { ImmediateBackend } from './backends/immediate.backend';
@@ -25,13 +28,14 @@ import { InvalidTaskError } from './task.errors';
 @Module({})
 export class TasksModule {
   static forRoot(options: TasksModuleRootOptions = {}): DynamicModule {
-    const { dataSource, ...moduleOptions } = options;
+    const { dataSource, middleware, ...moduleOptions } = options;
     const usesDatabase = (options.backend ?? 'database') === 'database';
     return this.build(
       { provide: TASKS_MODULE_OPTIONS, useValue: moduleOptions },
       [],
       usesDatabase ? TypeOrmModule.forFeature([TaskResult], dataSource) : undefined,
       dataSource,
+      middleware,
     );
   }
 
@@ -41,6 +45,7 @@ export class TasksModule {
       options.imports ?? [],
       TypeOrmModule.forFeature([TaskResult], options.dataSource),
       options.dataSource,
+      options.middleware,
       options.useClass ? [{ provide: options.useClass, useClass: options.useClass }] : [],
     );
   }
@@ -50,30 +55,41 @@ export class TasksModule {
     imports: NonNullable<DynamicModule['imports']>,
     entityFeature: DynamicModule | undefined,
     dataSource: string | undefined,
+    middleware: TaskMiddlewareEntry[] = [],
     extra: Provider[] = [],
   ): DynamicModule {
+    if (!Array.isArray(middleware)) throw new InvalidTaskError('TasksModule option middleware must be an array of classes or objects.');
     const feature = entityFeature ? [entityFeature] : [];
     const backendProvider: Provider = {
       provide: TASK_BACKEND,
-      inject: [TASKS_MODULE_OPTIONS, ModuleRef, TaskEvents, TaskExecutor],
-      useFactory: (options: TasksModuleOptions, moduleRef: ModuleRef, events: TaskEvents, executor: TaskExecutor): TaskBackend => {
+      inject: [TASKS_MODULE_OPTIONS, ModuleRef, TaskEvents, TaskEventBus, TaskExecutor],
+      useFactory: (options: TasksModuleOptions, moduleRef: ModuleRef, events: TaskEvents, bus: TaskEventBus, executor: TaskExecutor): TaskBackend => {
         switch (options.backend ?? 'database') {
           case 'database':
-            return new DatabaseBackend(moduleRef, events, dataSource);
+            return new DatabaseBackend(moduleRef, events, bus, dataSource);
           case 'immediate':
-            return new ImmediateBackend(events, executor);
+            return new ImmediateBackend(events, bus, executor);
           case 'dummy':
-            return new DummyBackend(events);
+            return new DummyBackend(events, bus);
           default:
             throw new InvalidTaskError(`TasksModule option backend must be 'database', 'immediate' or 'dummy', got ${JSON.stringify(options.backend)}.`);
         }
       },
     };
+    // The worker runs tasks from a database; the in-memory backends give it nothing to run.
+    const workerStoreProvider: Provider = {
+      provide: TASK_WORKER_STORE,
+      inject: [TASK_BACKEND],
+      useFactory: (backend: TaskBackend) => (backend instanceof DatabaseBackend ? backend.workerStore() : null),
+    };
     return {
       module: TasksModule,
       global: true,
       imports: [DiscoveryModule, ...imports, ...feature],
-      providers: [optionsProvider, ...extra, backendProvider, TaskRegistry, TaskExplorer, TaskEvents, TaskExecutor, TaskService, TaskWorker],
+      providers: [
+        optionsProvider, ...extra, backendProvider, workerStoreProvider, { provide: TASK_MIDDLEWARE, useValue: middleware },
+        TaskRegistry, TaskExplorer, TaskEvents, TaskEventBus, TaskMiddlewareChain, TaskExecutor, TaskService, TaskWorker,
+      ],
       // Re-exporting the TypeORM feature module makes @InjectRepository(TaskResult) work anywhere.
       exports: [TASKS_MODULE_OPTIONS, TASK_BACKEND, TaskService, TaskWorker, TaskRegistry, ...feature],
     };

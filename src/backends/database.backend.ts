@@ -1,7 +1,7 @@
 import { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import type { DataSource, EntityManager, EntitySubscriberInterface, TransactionCommitEvent, TransactionRollbackEvent, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, EntitySubscriberInterface, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 import { TaskResult } from '../entities/task-result.entity';
 import type { TaskRow } from '../core/task-row';
 import { bindTaskResult, clearFallbackTaskResultSource, setFallbackTaskResultSource } from '../entities/task-result.source';
@@ -10,21 +10,27 @@ import type { NewTaskRow, PruneRequest, TaskDialect } from '../dialects/task-dia
 import { TaskEvents } from '../task.events';
 import { TaskResultNotFoundError } from '../task.errors';
 import { isTaskId } from '../task-id';
+import type { WorkerStore } from '../interfaces/worker-store.interface';
+import type { TaskEventBus } from '../events/task-event.bus';
 import type { TaskBackend } from './task-backend.interface';
 import { newTaskResult } from './new-task-result';
+import { AfterCommitQueue } from './after-commit.queue';
+
+const CANCEL_EVENTS = ['cancelled', 'finished'] as const;
 
 /** Tasks stored in the application's database, run by workers. */
 export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplicationShutdown {
   readonly name = 'database' as const;
   private dialectInstance?: TaskDialect;
   private dataSource?: DataSource;
-  /** Queues to wake once the caller's transaction commits. */
-  private readonly pendingWakeUps = new WeakMap<QueryRunner, Set<string>>();
+  /** Wake-ups and `enqueued` events wait for the caller's transaction to commit. */
+  private readonly afterCommit = new AfterCommitQueue();
   private stopListening?: () => Promise<void>;
 
   constructor(
     private readonly moduleRef: ModuleRef,
     private readonly events: TaskEvents,
+    private readonly bus: TaskEventBus,
     private readonly dataSourceName?: string,
   ) {}
 
@@ -49,6 +55,21 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
     await this.dialectInstance?.close();
   }
 
+  /**
+   * What a worker needs of this backend, as a plain object: provided on its own, the backend
+   * itself would have its lifecycle hooks run a second time.
+   */
+  workerStore(): WorkerStore {
+    const backend = this;
+    return {
+      get dialect() {
+        return backend.dialect;
+      },
+      load: (id) => backend.load(id),
+      waitForChange: (id, ms, signal) => backend.waitForChange(id, ms, signal),
+    };
+  }
+
   get dialect(): TaskDialect {
     if (!this.dialectInstance) throw new Error('TasksModule is not initialised yet: enqueue after the application has started.');
     return this.dialectInstance;
@@ -56,17 +77,13 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
 
   async enqueue(rows: NewTaskRow[], manager?: EntityManager): Promise<TaskResult[]> {
     await this.dialect.insert(rows, manager);
-    const queues = new Set(rows.map((row) => row.queueName));
+    const results = rows.map((row) => newTaskResult(row, this));
+    const announce = this.announcement(rows, results);
     const runner = manager?.queryRunner;
-    if (runner?.isTransactionActive) {
-      // Waking a worker before the commit would only make it find nothing.
-      const pending = this.pendingWakeUps.get(runner) ?? new Set<string>();
-      queues.forEach((queue) => pending.add(queue));
-      this.pendingWakeUps.set(runner, pending);
-    } else {
-      queues.forEach((queue) => this.events.enqueued(queue));
-    }
-    return rows.map((row) => newTaskResult(row, this));
+    // Waking a worker before the commit would only make it find nothing.
+    if (runner?.isTransactionActive) this.afterCommit.defer(runner, announce);
+    else announce();
+    return results;
   }
 
   async getResult(id: string): Promise<TaskResult> {
@@ -80,7 +97,13 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
     if (outcome === 'missing') throw new TaskResultNotFoundError(id);
     if (outcome === 'requested') this.events.cancelRequested(id);
     if (outcome === 'cancelled') this.events.changed(id);
-    return this.getResult(id);
+    const result = await this.getResult(id);
+    // A running task is cancelled by its worker when it stops: that worker announces it.
+    if (outcome === 'cancelled' && this.bus.wantsAny(CANCEL_EVENTS, result.taskName)) {
+      const snapshot = bindTaskResult(Object.assign(new TaskResult(), result), this);
+      CANCEL_EVENTS.forEach((event) => this.bus.emit(event, snapshot));
+    }
+    return result;
   }
 
   async prune(request: PruneRequest): Promise<number> {
@@ -102,22 +125,27 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
     return this.events.waitForChange(id, ms, signal);
   }
 
-  /** Binds results loaded through the user's own repositories, and wakes workers after a commit. */
+  /** Wakes this process's workers for the rows' queues, and emits `enqueued` if anyone listens. */
+  private announcement(rows: NewTaskRow[], results: TaskResult[]): () => void {
+    // Copies taken now: the caller's instances change with their own refresh() and wait().
+    const announced = results
+      .filter((result) => this.bus.wants('enqueued', result.taskName))
+      .map((result) => bindTaskResult(Object.assign(new TaskResult(), result), this));
+    return () => {
+      new Set(rows.map((row) => row.queueName)).forEach((queue) => this.events.enqueued(queue));
+      announced.forEach((result) => this.bus.emit('enqueued', result));
+    };
+  }
+
+  /** Binds results loaded through the user's own repositories, and runs what waited for a commit. */
   private subscriber(): EntitySubscriberInterface<TaskResult> {
     return {
       listenTo: () => TaskResult,
       afterLoad: (entity: TaskResult) => {
         bindTaskResult(entity, this);
       },
-      afterTransactionCommit: (event: TransactionCommitEvent) => {
-        const pending = this.pendingWakeUps.get(event.queryRunner);
-        if (!pending) return;
-        this.pendingWakeUps.delete(event.queryRunner);
-        pending.forEach((queue) => this.events.enqueued(queue));
-      },
-      afterTransactionRollback: (event: TransactionRollbackEvent) => {
-        this.pendingWakeUps.delete(event.queryRunner);
-      },
+      afterTransactionCommit: (event: TransactionCommitEvent) => this.afterCommit.committed(event.queryRunner),
+      afterTransactionRollback: (event: TransactionRollbackEvent) => this.afterCommit.rolledBack(event.queryRunner),
     };
   }
 }

@@ -2,11 +2,17 @@ import type { TaskResult } from '../entities/task-result.entity';
 import type { NewTaskRow } from '../dialects/task-dialect.interface';
 import { TaskResultStatus } from '../task-result-status.enum';
 import { TaskEvents } from '../task.events';
-import { TaskExecutor } from '../worker/task.executor';
+import type { TaskEventBus } from '../events/task-event.bus';
+import { TaskExecutor } from '../execution/task.executor';
 import { applyChange, applyClaim, cancelled, claimed, failed, succeeded, TaskChange } from '../core/task.transitions';
 import { MemoryBackend } from './memory.backend';
 
 const IMMEDIATE_WORKER_ID = 'immediate';
+const FINAL_EVENTS = {
+  [TaskResultStatus.SUCCESSFUL]: 'succeeded',
+  [TaskResultStatus.FAILED]: 'failed',
+  [TaskResultStatus.CANCELLED]: 'cancelled',
+} as const;
 
 /**
  * `backend: 'immediate'`: runs each task inside `enqueue`, in the caller's process, and keeps the
@@ -16,8 +22,8 @@ const IMMEDIATE_WORKER_ID = 'immediate';
 export class ImmediateBackend extends MemoryBackend {
   readonly name = 'immediate' as const;
 
-  constructor(events: TaskEvents, private readonly executor: TaskExecutor) {
-    super(events);
+  constructor(events: TaskEvents, bus: TaskEventBus, private readonly executor: TaskExecutor) {
+    super(events, bus);
   }
 
   override async enqueue(rows: NewTaskRow[]): Promise<TaskResult[]> {
@@ -29,6 +35,7 @@ export class ImmediateBackend extends MemoryBackend {
   private async run(result: TaskResult): Promise<void> {
     while (result.status === TaskResultStatus.READY) {
       applyClaim(result, claimed(IMMEDIATE_WORKER_ID, 0), new Date());
+      this.announce(result, 'started');
       const task = {
         id: result.id, taskName: result.taskName, queueName: result.queueName, priority: result.priority,
         args: result.args, kwargs: result.kwargs, attempt: result.workerIds.length, maxAttempts: result.maxAttempts,
@@ -38,6 +45,7 @@ export class ImmediateBackend extends MemoryBackend {
         controller: new AbortController(),
         setProgress: async (progress) => {
           result.progress = JSON.parse(progress);
+          this.announce(result, 'progress');
         },
         taskResult: () => result,
       });
@@ -46,7 +54,9 @@ export class ImmediateBackend extends MemoryBackend {
       else if (outcome.kind === 'failed') change = failed(task, outcome.error, { retryable: outcome.retryable, backoff: 0 });
       else change = cancelled(task);
       applyChange(result, IMMEDIATE_WORKER_ID, change, new Date());
+      if (result.status === TaskResultStatus.READY) this.announce(result, 'retrying');
     }
     this.events.changed(result.id);
+    this.announce(result, FINAL_EVENTS[result.status as keyof typeof FINAL_EVENTS], 'finished');
   }
 }

@@ -4,17 +4,23 @@ import { TaskResultNotFoundError } from '../task.errors';
 import { TaskResultStatus } from '../task-result-status.enum';
 import { TaskEvents } from '../task.events';
 import type { TaskBackendName } from '../interfaces/tasks-module-options.interface';
+import type { TaskEventBus } from '../events/task-event.bus';
+import type { TaskEventName } from '../events/task-event.types';
 import type { TaskBackend } from './task-backend.interface';
 import { newTaskResult } from './new-task-result';
 import { resolveTime } from '../core/task-time';
 import type { TaskRow } from '../core/task-row';
+import { bindTaskResult } from '../entities/task-result.source';
 
 /** Results kept in this process only: for tests and scripts, never for production work. */
 export abstract class MemoryBackend implements TaskBackend {
   abstract readonly name: TaskBackendName;
   protected readonly store = new Map<string, TaskResult>();
 
-  constructor(protected readonly events: TaskEvents) {}
+  constructor(
+    protected readonly events: TaskEvents,
+    protected readonly bus: TaskEventBus,
+  ) {}
 
   /** Every result enqueued so far, oldest first. */
   get results(): TaskResult[] {
@@ -27,7 +33,10 @@ export abstract class MemoryBackend implements TaskBackend {
 
   async enqueue(rows: NewTaskRow[]): Promise<TaskResult[]> {
     const results = rows.map((row) => newTaskResult({ ...row, backend: this.name }, this));
-    for (const result of results) this.store.set(result.id, result);
+    for (const result of results) {
+      this.store.set(result.id, result);
+      this.announce(result, 'enqueued');
+    }
     return results;
   }
 
@@ -43,6 +52,7 @@ export abstract class MemoryBackend implements TaskBackend {
       result.status = TaskResultStatus.CANCELLED;
       result.finishedAt = new Date();
       this.events.changed(id);
+      this.announce(result, 'cancelled', 'finished');
     }
     return result;
   }
@@ -68,6 +78,13 @@ export abstract class MemoryBackend implements TaskBackend {
 
   waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
     return this.events.waitForChange(id, ms, signal);
+  }
+
+  /** Emits `events` with a copy of `result` as it is now, if anyone listens. */
+  protected announce(result: TaskResult, ...events: TaskEventName[]): void {
+    if (!this.bus.wantsAny(events, result.taskName)) return;
+    const snapshot = Object.assign(Object.create(Object.getPrototypeOf(result)) as TaskResult, result);
+    for (const event of events) this.bus.emit(event, bindTaskResult(snapshot, this));
   }
 }
 

@@ -1,5 +1,6 @@
 import { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import { WorkerOptions } from './worker-options.interface';
+import type { TaskMiddlewareEntry } from '../execution/task-middleware';
 
 export type TaskBackendName = 'database' | 'immediate' | 'dummy';
 
@@ -25,9 +26,13 @@ export interface TasksModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>
   useExisting?: Type<TasksOptionsFactory>;
   /** Name of the TypeORM connection to use (as given to `TypeOrmModule.forRoot({ name })`). */
   dataSource?: string;
+  /** Runs around every attempt; `middleware[0]` is the outermost. Classes are resolved from the application's providers, else created. */
+  middleware?: TaskMiddlewareEntry[];
 }
 
 export interface TasksModuleRootOptions extends TasksModuleOptions {
   /** Name of the TypeORM connection to use (as given to `TypeOrmModule.forRoot({ name })`). */
   dataSource?: string;
+  /** Runs around every attempt; `middleware[0]` is the outermost. Classes are resolved from the application's providers, else created. */
+  middleware?: TaskMiddlewareEntry[];
 }

@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplicationContext, Provider, Type } from '@nestjs/common';
+import { DynamicModule, INestApplicationContext, LoggerService, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TasksModule, TasksModuleRootOptions, TaskService, TaskWorker } from '../../src';
@@ -17,12 +17,14 @@ export async function createTestApp(
   providers: Provider[],
   tasksOptions: TasksModuleRootOptions = {},
   imports: (Type<unknown> | DynamicModule)[] = [],
+  logger: LoggerService = { log() {}, error() {}, warn() {}, debug() {}, verbose() {}, fatal() {} },
+  tasksModule: DynamicModule = TasksModule.forRoot(tasksOptions),
 ): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
-    imports: [...(db ? [TypeOrmModule.forRoot(db.options)] : []), TasksModule.forRoot(tasksOptions), ...imports],
+    imports: [...(db ? [TypeOrmModule.forRoot(db.options)] : []), tasksModule, ...imports],
     providers,
   })
-    .setLogger({ log() {}, error() {}, warn() {}, debug() {}, verbose() {}, fatal() {} })
+    .setLogger(logger)
     .compile();
   const app = await moduleRef.init();
   return {

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { TaskDialect } from '../dialects/task-dialect.interface';
-import { FINISHED_STATUSES } from '../task-result-status.enum';
+import type { TaskDialect } from '../../dialects/task-dialect.interface';
+import { FINISHED_STATUSES } from '../../task-result-status.enum';
 import { PeriodicJob } from './periodic-job';
+import type { MaintenanceService } from './maintenance-service';
 
 const PRUNE_BATCH = 1000;
 const MAX_PRUNE_INTERVAL_MS = 60_000;
@@ -10,7 +11,7 @@ const MAX_PRUNE_INTERVAL_MS = 60_000;
  * Deletes finished results older than `retentionMs` while a worker runs (`pruneAfter`), in
  * batches of a thousand rows so no statement holds locks for long, yielding between batches.
  */
-export class TaskResultPruner {
+export class TaskResultPruner implements MaintenanceService {
   private readonly schedule: PeriodicJob;
 
   constructor(

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { TaskDialect } from '../dialects/task-dialect.interface';
+import type { TaskDialect } from '../../dialects/task-dialect.interface';
 import { PeriodicJob } from './periodic-job';
+import type { MaintenanceService } from './maintenance-service';
 
 const RESCUE_BATCH = 500;
 
@@ -9,7 +10,7 @@ const RESCUE_BATCH = 500;
  * database): back to READY, or FAILED with a WorkerLostError when no attempts are left. It runs
  * every half lease, so a lost task is rescued within 1.5 lease durations of its worker's death.
  */
-export class TaskLeaseReaper {
+export class TaskLeaseReaper implements MaintenanceService {
   private readonly schedule: PeriodicJob;
 
   constructor(
@@ -36,7 +37,7 @@ export class TaskLeaseReaper {
         const ids = await this.dialect.rescue(RESCUE_BATCH);
         if (ids.length > 0) {
           total += ids.length;
-          this.logger.warn(`Rescued ${ids.length} task(s) whose worker stopped renewing its lease.`);
+          for (const id of ids) this.logger.warn(`Rescued task ${id}: its worker stopped renewing its lease.`);
           this.onRescued(ids);
         }
         if (ids.length < RESCUE_BATCH) break;

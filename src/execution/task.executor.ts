@@ -8,6 +8,7 @@ import { taskContextStorage, TaskContext } from '../task-context';
 import type { TaskResult } from '../entities/task-result.entity';
 import { AbortCause, AttemptAbort, AttemptResult } from './task-attempt';
 import { toTaskError } from './task-error.factory';
+import { TaskMiddlewareChain } from './task-middleware.chain';
 
 export interface AttemptHooks {
   workerId: string;
@@ -18,12 +19,16 @@ export interface AttemptHooks {
 }
 
 /**
- * Runs one attempt of one task: decodes its arguments, calls the method inside its context,
- * enforces the timeout and turns whatever happens into an `AttemptResult`. It never throws.
+ * Runs one attempt of one task: decodes its arguments, calls the method inside its context and
+ * its middleware, enforces the timeout and turns whatever happens into an `AttemptResult`. It
+ * never throws. The worker and the immediate backend both run tasks through it.
  */
 @Injectable()
 export class TaskExecutor {
-  constructor(private readonly registry: TaskRegistry) {}
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly middleware: TaskMiddlewareChain,
+  ) {}
 
   async execute(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
     const definition = this.registry.get(task.taskName);
@@ -71,7 +76,9 @@ export class TaskExecutor {
     };
     const callArgs = kwargs === undefined ? args : [...args, kwargs];
     // The method runs inside an async function so a synchronous throw becomes a rejection.
-    return taskContextStorage.run(context, async () => definition.instance[definition.methodName](...callArgs));
+    const call = async () => definition.instance[definition.methodName](...callArgs);
+    const middleware = this.middleware;
+    return taskContextStorage.run(context, middleware.empty ? call : () => middleware.run(context, call));
   }
 
   private failed(error: unknown, attempt: number, retryable: boolean): AttemptResult {

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { TaskDialect } from '../dialects/task-dialect.interface';
-import { AttemptRef, attemptKey } from '../core/attempt-ref';
+import type { TaskDialect } from '../../dialects/task-dialect.interface';
+import { AttemptRef, attemptKey } from '../../core/attempt-ref';
+import type { MaintenanceService } from './maintenance-service';
 
 export interface HeldAttempt {
   /** attemptKey() of the attempt. */
@@ -16,7 +17,7 @@ export interface HeldAttempt {
  * (the answer to a claim lost with its connection, an earlier process with the same id) is left
  * to expire and be rescued like any other.
  */
-export class TaskLeaseRenewer {
+export class TaskLeaseRenewer implements MaintenanceService {
   private timer?: NodeJS.Timeout;
 
   constructor(
