@@ -305,7 +305,7 @@ function statements(table: string) {
       -- the table by primary key (joining two CTEs to each other can be planned quadratically).
       SELECT t.id, o.kind, o.return_value, o.error, o.retry_at
         FROM ${table} AS t
-        JOIN unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+        JOIN unnest($3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
                AS o(id, attempt, kind, return_value, error, retry_at) ON o.id = t.id
        WHERE t.status = 'RUNNING' AND t.claimed_by = $1::text AND t.attempt = o.attempt
        ORDER BY t.id
@@ -342,7 +342,7 @@ function statements(table: string) {
                           max_attempts, attempt, errors, worker_ids, cancel_requested)
     SELECT id, task_name, 'READY', queue_name, priority, args::jsonb, kwargs::jsonb, backend, run_after, enqueued_at,
            max_attempts, 0, '[]', '[]', false
-      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
                   $8::timestamptz[], $9::timestamptz[], $10::int[])
            AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_after, enqueued_at, max_attempts)`;
   return {
@@ -357,7 +357,7 @@ function statements(table: string) {
     // Locks in id order, as finish does: the two run concurrently for one worker.
     renewLeases: `
       UPDATE ${table} AS t SET lease_expires_at = $2::timestamptz
-        FROM (SELECT id FROM ${table} WHERE id = ANY($3::uuid[]) AND status = 'RUNNING' AND claimed_by = $1::text ORDER BY id FOR UPDATE) AS held
+        FROM (SELECT id FROM ${table} WHERE id = ANY($3::text[]) AND status = 'RUNNING' AND claimed_by = $1::text ORDER BY id FOR UPDATE) AS held
        WHERE t.id = held.id AND t.status = 'RUNNING' AND t.claimed_by = $1::text
       RETURNING t.id, t.attempt, t.cancel_requested`,
     rescueExpired: `
@@ -373,13 +373,13 @@ function statements(table: string) {
         FROM (SELECT id FROM ${table} WHERE status = 'RUNNING' AND lease_expires_at < $1::timestamptz LIMIT $3::int FOR UPDATE SKIP LOCKED) AS expired
        WHERE t.id = expired.id
       RETURNING t.id`,
-    cancelReady: `UPDATE ${table} SET status = 'CANCELLED', finished_at = $2::timestamptz WHERE id = $1::uuid AND status = 'READY'`,
-    cancelRunning: `UPDATE ${table} SET cancel_requested = true WHERE id = $1::uuid AND status = 'RUNNING'`,
-    status: `SELECT status FROM ${table} WHERE id = $1::uuid`,
+    cancelReady: `UPDATE ${table} SET status = 'CANCELLED', finished_at = $2::timestamptz WHERE id = $1::text AND status = 'READY'`,
+    cancelRunning: `UPDATE ${table} SET cancel_requested = true WHERE id = $1::text AND status = 'RUNNING'`,
+    status: `SELECT status FROM ${table} WHERE id = $1::text`,
     setProgress: `
       UPDATE ${table} SET progress = $4::jsonb
-       WHERE id = $1::uuid AND status = 'RUNNING' AND claimed_by = $2::text AND attempt = $3::int`,
-    findById: `SELECT * FROM ${table} WHERE id = $1::uuid`,
+       WHERE id = $1::text AND status = 'RUNNING' AND claimed_by = $2::text AND attempt = $3::int`,
+    findById: `SELECT * FROM ${table} WHERE id = $1::text`,
   };
 }
 
