@@ -12,6 +12,7 @@ export { runWorker } from './worker/run-worker';
 export type { RunWorkerOptions } from './worker/run-worker';
 export { parseWorkerFlags } from './worker/worker-flags';
 export { TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000 } from '../migrations';
+export { runMigrationsExclusively } from './run-migrations-exclusively';
 export { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
 export { DummyBackend, MemoryBackend } from './backends/memory.backend';
 export { ImmediateBackend } from './backends/immediate.backend';
