@@ -12,7 +12,8 @@
 # COMPAT_WORK keeps the work folder (default: a new temporary one, removed at the end);
 # COMPAT_NPM_CACHE points npm at an existing cache (default: one new cache for the whole run,
 # shared by its applications, so a package is downloaded once per run).
-# Ends with one line: "N passed, N failed" (one test per application).
+# Ends with one line: "N passed, N failed" (one test per application, and one for what the
+# package contains).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -38,10 +39,16 @@ tarball="$WORK/$(npm pack --pack-destination "$WORK" 2>"$WORK/pack.log" | tail -
 version=$(node -p 'require("./package.json").version')
 if [ ! -s "$tarball" ]; then
   cat "$WORK/pack.log"
-  echo "0 passed, ${#apps[@]} failed"
+  echo "0 passed, $(( ${#apps[@]} + 1 )) failed"
   exit 1
 fi
 log "packed $(basename "$tarball"): $(tar tzf "$tarball" | wc -l) files"
+
+# What the package must ship, checked as one more test.
+contents_result="PASS"
+for file in LICENSE README.md package.json dist/src/index.js dist/src/index.d.ts dist/migrations/index.js; do
+  tar tzf "$tarball" | grep -qx "package/$file" || contents_result="FAIL: $file is not in the package"
+done
 
 reset_database() {
   case "$1" in
@@ -89,6 +96,8 @@ done
 wait "${pids[@]}"
 
 passed=0; failed=0
+echo "package contents: $contents_result"
+if [ "$contents_result" = PASS ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 for app in "${apps[@]}"; do
   result=$(cat "$WORK/$app.result" 2>/dev/null || echo "FAIL (no result)")
   echo "$app: $result"
