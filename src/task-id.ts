@@ -7,7 +7,7 @@ export function newTaskId(): string {
   return uuidv7();
 }
 
-/** Malformed ids never reach the database (PostgreSQL would reject them as uuid). */
+/** What could be a task id: anything else is not looked up at all. */
 export function isTaskId(id: unknown): id is string {
   return typeof id === 'string' && UUID.test(id);
 }

@@ -31,23 +31,23 @@ function check(value: unknown, path: string, ancestors: Set<object>): JsonMismat
     case 'boolean':
       return null;
     case 'number':
-      return Number.isFinite(value) ? null : { path, reason: `${value} is not a JSON number` };
+      return Number.isFinite(value) ? null : { path, reason: `${value}, which JSON cannot hold (it becomes null)` };
     case 'undefined':
-      return { path, reason: 'undefined is not JSON (use null)' };
+      return { path, reason: 'undefined, which JSON drops (use null)' };
     case 'bigint':
-      return { path, reason: 'a BigInt is not JSON (pass it as a string)' };
+      return { path, reason: 'a BigInt, which JSON cannot hold (pass it as a string)' };
     case 'function':
-      return { path, reason: 'a function is not JSON' };
+      return { path, reason: 'a function, which JSON cannot hold' };
     case 'symbol':
-      return { path, reason: 'a symbol is not JSON' };
+      return { path, reason: 'a symbol, which JSON cannot hold' };
   }
   if (value === null) return null;
   const object = value as object;
-  if (ancestors.has(object)) return { path, reason: 'a cycle is not JSON' };
+  if (ancestors.has(object)) return { path, reason: 'a reference back to an enclosing value (a cycle), which JSON cannot hold' };
   if (Array.isArray(object)) {
     ancestors.add(object);
     for (let i = 0; i < object.length; i++) {
-      if (!(i in object)) return { path: child(path, i), reason: 'an array hole is not JSON' };
+      if (!(i in object)) return { path: child(path, i), reason: 'a hole in an array, which JSON turns into null' };
       const found = check(object[i], child(path, i), ancestors);
       if (found) return found;
     }
@@ -56,10 +56,11 @@ function check(value: unknown, path: string, ancestors: Set<object>): JsonMismat
   }
   const proto = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) {
-    const kind = object instanceof Date ? 'a Date' : `an instance of ${proto?.constructor?.name ?? 'a class'}`;
-    return { path, reason: `${kind} is not plain JSON (pass a string, number or plain object)` };
+    if (object instanceof Date) return { path, reason: 'a Date, which JSON turns into a string (pass date.toISOString())' };
+    const kind = proto?.constructor?.name ? `an instance of ${proto.constructor.name}` : 'an instance of a class';
+    return { path, reason: `${kind}, which JSON turns into a plain object (pass a plain object)` };
   }
-  if (Object.getOwnPropertySymbols(object).length > 0) return { path, reason: 'symbol keys are not JSON' };
+  if (Object.getOwnPropertySymbols(object).length > 0) return { path, reason: 'an object with symbol keys, which JSON drops' };
   ancestors.add(object);
   for (const key of Object.keys(object)) {
     const badKey = unstorableString(key);

@@ -1,9 +1,12 @@
 import { INestApplicationContext, Logger, LoggerService, LogLevel, Type, DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
+import type { TasksModuleOptions } from '../interfaces/tasks-module-options.interface';
 import { InvalidWorkerOptionError } from '../task.errors';
+import { TASKS_MODULE_OPTIONS } from '../tasks.constants';
+import { packageVersion } from '../package-version';
 import { TaskWorker, WorkerSummary } from './task.worker';
-import { parseWorkerFlags } from './worker-flags';
+import { parseWorkerCommand, WORKER_USAGE } from './worker-flags';
 import { resolveWorkerOptions } from './worker-options';
 
 export interface RunWorkerOptions extends WorkerOptions {
@@ -19,14 +22,22 @@ export interface RunWorkerOptions extends WorkerOptions {
  * Starts `module` as a Nest standalone application and runs its `TaskWorker` until the batch is
  * drained, `maxTasks` are done or a signal arrives: the first SIGTERM/SIGINT stops claiming and
  * lets running tasks finish (up to `shutdownTimeout`), a second exits at once. Exit code 0 after
- * a clean stop, 2 for a bad flag, 1 if the application cannot start.
+ * a clean stop (and after `--help` or `--version`, which start nothing), 2 for a bad flag, 1 if
+ * the application cannot start. Without `queues` from a flag or an option, the worker serves
+ * every queue `TasksModule` declares, or all queues when it declares none.
  */
 export async function runWorker(module: Type<unknown> | DynamicModule, options: RunWorkerOptions = {}): Promise<WorkerSummary | undefined> {
   const { logger, argv = process.argv.slice(2), exit = true, ...workerOptions } = options;
   const log = new Logger('TaskWorker');
   let merged: WorkerOptions;
   try {
-    merged = { ...workerOptions, ...parseWorkerFlags(argv) };
+    const command = parseWorkerCommand(argv);
+    if (command.kind !== 'run') {
+      process.stdout.write(command.kind === 'help' ? `${WORKER_USAGE}\n` : `${packageVersion()}\n`);
+      if (exit) process.exit(0);
+      return undefined;
+    }
+    merged = { ...workerOptions, ...command.options };
     resolveWorkerOptions(merged);
   } catch (error) {
     if (!(error instanceof InvalidWorkerOptionError)) throw error;
@@ -44,6 +55,7 @@ export async function runWorker(module: Type<unknown> | DynamicModule, options: 
     throw error;
   }
   const worker = app.get(TaskWorker);
+  if (merged.queues === undefined) merged = { ...merged, queues: declaredQueues(app) };
   let signals = 0;
   // Nest's own shutdown hooks re-raise the signal after closing (exit code 143); the worker
   // closes the application itself and exits 0, running the same hooks through app.close().
@@ -73,4 +85,13 @@ export async function runWorker(module: Type<unknown> | DynamicModule, options: 
   }
   if (exit) process.exit(code);
   return summary;
+}
+
+/**
+ * A worker started without `queues` serves what the application declared: a task sent to a
+ * declared queue that no worker serves would sit READY without a word.
+ */
+function declaredQueues(app: INestApplicationContext): string[] | '*' {
+  const options = app.get<TasksModuleOptions>(TASKS_MODULE_OPTIONS, { strict: false });
+  return options.worker?.queues ?? options.queues ?? '*';
 }

@@ -2,8 +2,13 @@ import { parseArgs } from 'node:util';
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
 import { InvalidWorkerOptionError } from '../task.errors';
 
-const USAGE = `Options:
-  --queue a,b             queues to take tasks from ('*' for all; default: default)
+export const WORKER_USAGE = `Usage: node dist/worker.js [options]
+
+Runs a worker of the application until SIGTERM/SIGINT (or --batch / --max-tasks).
+
+Options:
+  --queue a,b             queues to take tasks from ('*' for all; default: the queues
+                          TasksModule declares, or all when it declares none)
   --concurrency N         tasks run at once (default 10)
   --interval MS           poll interval when idle (default 1000)
   --batch                 run what is due, then exit
@@ -11,7 +16,24 @@ const USAGE = `Options:
   --worker-id ID          default host:pid:random
   --lease-duration MS     default 30000
   --shutdown-timeout MS   time running tasks get after SIGTERM (default 30000)
-  --prune-after MS        delete results finished more than MS ago (default: keep)`;
+  --prune-after MS        delete results finished more than MS ago (default: keep)
+  --help                  print this and exit
+  --version               print the version of nestjs-tasks and exit`;
+
+/** What the command line asks for: run a worker, or only print something and exit 0. */
+export type WorkerCommand = { kind: 'run'; options: WorkerOptions } | { kind: 'help' } | { kind: 'version' };
+
+/** `--help` and `--version` win over every other flag, even a bad one; otherwise the worker's options. */
+export function parseWorkerCommand(argv: string[]): WorkerCommand {
+  const { values } = parseArgs({
+    args: argv,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+  });
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  return { kind: 'run', options: parseWorkerFlags(argv) };
+}
 
 /** Worker options from command-line flags; throws `InvalidWorkerOptionError` naming the bad flag. */
 export function parseWorkerFlags(argv: string[]): WorkerOptions {
@@ -34,7 +56,7 @@ export function parseWorkerFlags(argv: string[]): WorkerOptions {
       },
     }));
   } catch (error) {
-    throw new InvalidWorkerOptionError('argv', `${(error as Error).message}\n${USAGE}`);
+    throw new InvalidWorkerOptionError('argv', `${(error as Error).message}\n${WORKER_USAGE}`);
   }
   const options: WorkerOptions = {};
   if (values.queue !== undefined) {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import {
   TaskResult, TaskResultStatus, TaskResultNotFoundError, TaskWaitTimeoutError, TaskFailedError, TaskContextError,
 } from '../../src';
@@ -28,6 +28,15 @@ describe('reading results', () => {
   afterAll(async () => {
     await t.close();
     await db.cleanup();
+  });
+
+  it('finds nothing, without an error, for an id that is not a UUID on every database', async () => {
+    const enqueued = await t.tasks.enqueue(SampleTasks, 'add', [1, 1]);
+    await expect(reader.repository.findOneBy({ id: 'nope' })).resolves.toBeNull();
+    await expect(reader.repository.findBy({ id: In(['nope', enqueued.id]) })).resolves.toHaveLength(1);
+    await expect(reader.repository.createQueryBuilder('task').where('task.id = :id', { id: '42' }).getOne()).resolves.toBeNull();
+    await expect(reader.repository.findOneByOrFail({ id: enqueued.id.toUpperCase() })).rejects.toThrow();
+    expect((await reader.repository.findOneByOrFail({ id: enqueued.id })).id).toBe(enqueued.id);
   });
 
   it('loads results through the user\'s own repository and query builder, and refresh() works on them', async () => {

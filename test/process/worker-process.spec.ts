@@ -50,6 +50,21 @@ describe('worker process', () => {
     expect(unknown.output()).toContain('--colour');
   });
 
+  it('--help prints the usage and --version the package version, both exiting 0 without starting', async () => {
+    const help = spawnWorker(db, ['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toContain('Usage:');
+    expect(help.output()).toContain('--queue a,b');
+    expect(help.output()).not.toContain('TaskWorker');
+    // --help wins over a bad flag: whoever asks for help gets it.
+    const helpWithBad = spawnWorker(db, ['--concurrency', 'lots', '-h']);
+    expect(await helpWithBad.exited).toBe(0);
+    expect(helpWithBad.output()).toContain('Usage:');
+    const version = spawnWorker(db, ['--version']);
+    expect(await version.exited).toBe(0);
+    expect(version.output().trim()).toBe(JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version);
+  });
+
   it('on SIGTERM lets a running task finish, claims nothing more, and exits 0', async () => {
     const running = await t.tasks.enqueue(ProcessTasks, 'sleep', [1_500]);
     const worker = spawnWorker(db, ['--concurrency', '1', '--interval', '100'], { TASKS_TEST_LOG: logFile });

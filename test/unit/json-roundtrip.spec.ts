@@ -23,6 +23,33 @@ describe('JSON round trip', () => {
     expect(findJsonMismatch(['emoji 😀 is fine'], 'args')).toBeNull();
   });
 
+  it('says what is wrong with the value in one sentence', () => {
+    const message = (args: unknown[]) => {
+      try {
+        encodeTaskPayload('Mailer.send', args, undefined, 10_000);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected a refusal');
+    };
+    expect(message(['ann', { when: new Date(0) }])).toBe(
+      'Arguments of Mailer.send do not survive JSON: args[1].when is a Date, which JSON turns into a string (pass date.toISOString()).',
+    );
+    expect(message([undefined])).toBe('Arguments of Mailer.send do not survive JSON: args[0] is undefined, which JSON drops (use null).');
+    expect(message([NaN])).toBe('Arguments of Mailer.send do not survive JSON: args[0] is NaN, which JSON cannot hold (it becomes null).');
+    expect(message([new (class Point { x = 1 })()])).toBe(
+      'Arguments of Mailer.send do not survive JSON: args[0] is an instance of Point, which JSON turns into a plain object (pass a plain object).',
+    );
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(message([cyclic])).toBe(
+      'Arguments of Mailer.send do not survive JSON: args[0].self is a reference back to an enclosing value (a cycle), which JSON cannot hold.',
+    );
+    for (const text of [message([1n]), message([() => 1]), message([[, 1]]), message([{ [Symbol('s')]: 1 }])]) {
+      expect(text).not.toMatch(/ is (a|an|undefined|NaN)\b.* is not /);
+    }
+  });
+
   it('encodes args once and enforces the size limit', () => {
     expect(encodeTaskPayload('t', [1, { a: 'b' }], undefined, 100)).toEqual({ args: '[1,{"a":"b"}]', kwargs: '{}' });
     expect(encodeTaskPayload('t', [], { x: 1 }, 100)).toEqual({ args: '[]', kwargs: '{"x":1}' });

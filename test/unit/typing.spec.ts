@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { Task, TaskResult, TaskService } from '../../src';
+import { InvalidTaskError, Task, TaskResult, TaskService } from '../../src';
+import { createTestApp } from '../support/test-app';
 
 @Injectable()
 class Mailer {
+  readonly retries = 3;
+
+  /** Not a task: TypeScript cannot tell, enqueue() refuses it at run time. */
+  format(to: string): string {
+    return to.trim();
+  }
   @Task()
   async send(to: string, subject: string): Promise<{ messageId: string }> {
     return { messageId: `${to}:${subject}` };
@@ -30,6 +37,13 @@ async function typedUsage(tasks: TaskService): Promise<void> {
   await tasks.enqueue(Mailer, 'send', ['ann@example.com']);
   // @ts-expect-error not a method of Mailer
   await tasks.enqueue(Mailer, 'missing', []);
+  // @ts-expect-error a property that is not a method
+  await tasks.enqueue(Mailer, 'retries', []);
+  // Types cannot see decorators: a method without @Task() compiles, and enqueue() throws
+  // InvalidTaskError naming it. Its arguments are still checked against its parameters.
+  await tasks.enqueue(Mailer, 'format', ['ann@example.com']);
+  // @ts-expect-error arguments of a method without @Task() are checked all the same
+  await tasks.enqueue(Mailer, 'format', [42]);
   // @ts-expect-error kwargs must match the last parameter
   await tasks.enqueue(Mailer, 'notify', [1], { kwargs: { urgent: 'yes' } });
   const many: TaskResult<{ messageId: string }>[] = await tasks.enqueueMany(Mailer, 'send', [['a', 'b'], ['c', 'd']]);
@@ -39,5 +53,15 @@ async function typedUsage(tasks: TaskService): Promise<void> {
 describe('typing', () => {
   it('is checked by the compiler', () => {
     expect(typeof typedUsage).toBe('function');
+  });
+
+  it('refuses at run time a method that compiles but has no @Task()', async () => {
+    const t = await createTestApp(null, [Mailer], { backend: 'dummy' });
+    try {
+      await expect(t.tasks.enqueue(Mailer, 'format', ['ann@example.com'])).rejects.toThrow(InvalidTaskError);
+      await expect(t.tasks.enqueue(Mailer, 'format', ['ann@example.com'])).rejects.toThrow(/Mailer\.format is not a task: mark the method with @Task\(\)/);
+    } finally {
+      await t.close();
+    }
   });
 });

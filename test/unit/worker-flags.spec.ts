@@ -1,4 +1,6 @@
 import { InvalidWorkerOptionError, parseWorkerFlags } from '../../src';
+import { parseWorkerCommand } from '../../src/worker/worker-flags';
+import { packageVersion } from '../../src/package-version';
 import { resolveWorkerOptions, WORKER_DEFAULTS } from '../../src/worker/worker-options';
 
 describe('worker flags', () => {
@@ -24,6 +26,16 @@ describe('worker flags', () => {
   ])('rejects %j naming %s', (argv, flag) => {
     expect(() => parseWorkerFlags(argv)).toThrow(InvalidWorkerOptionError);
     expect(() => parseWorkerFlags(argv)).toThrow(flag);
+  });
+
+  it('answers --help and --version before anything else, and otherwise parses the options', () => {
+    expect(parseWorkerCommand(['--help'])).toEqual({ kind: 'help' });
+    expect(parseWorkerCommand(['-h'])).toEqual({ kind: 'help' });
+    expect(parseWorkerCommand(['--bogus', '--help'])).toEqual({ kind: 'help' });
+    expect(parseWorkerCommand(['--version'])).toEqual({ kind: 'version' });
+    expect(parseWorkerCommand(['--batch', '--queue', 'a'])).toEqual({ kind: 'run', options: { batch: true, queues: ['a'] } });
+    expect(() => parseWorkerCommand(['--bogus'])).toThrow(InvalidWorkerOptionError);
+    expect(packageVersion()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('resolves defaults and rejects out-of-range values naming option and flag', () => {

@@ -64,7 +64,7 @@ export function postgresStatements(table: string) {
     INSERT INTO ${table} (${INSERT_COLUMNS})
     SELECT id, task_name, 'READY', queue_name, priority, args::jsonb, kwargs::jsonb, backend,
            COALESCE(run_at, ${afterNow('delay_ms')}), now(), max_attempts, 0, '[]', '[]', false
-      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
                   $8::timestamptz[], $9::float8[], $10::int[])
            AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts)`;
   return {
@@ -87,7 +87,7 @@ export function postgresStatements(table: string) {
         -- the table by primary key (joining two CTEs to each other can be planned quadratically).
         SELECT t.id, o.status, o.return_value, o.error, o.run_at, o.delay_ms, o.uncharge
           FROM ${table} AS t
-          JOIN unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::float8[], $10::bool[])
+          JOIN unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::float8[], $10::bool[])
                  AS o(id, worker, attempt, status, return_value, error, run_at, delay_ms, uncharge) ON o.id = t.id
          WHERE t.status = 'RUNNING' AND t.claimed_by = o.worker AND t.attempt = o.attempt
            AND (NOT $1::bool OR t.lease_expires_at < now())
@@ -115,7 +115,7 @@ export function postgresStatements(table: string) {
     /** $1 worker, $2 lease ms, $3 ids. Locks in id order, as finish does: the two run concurrently for one worker. */
     renew: `
       UPDATE ${table} AS t SET lease_expires_at = ${afterNow('$2::float8')}
-        FROM (SELECT id FROM ${table} WHERE id = ANY($3::uuid[]) AND status = 'RUNNING' AND claimed_by = $1::text ORDER BY id FOR UPDATE) AS held
+        FROM (SELECT id FROM ${table} WHERE id = ANY($3::text[]) AND status = 'RUNNING' AND claimed_by = $1::text ORDER BY id FOR UPDATE) AS held
        WHERE t.id = held.id AND t.status = 'RUNNING' AND t.claimed_by = $1::text
       RETURNING t.id, t.attempt, t.cancel_requested`,
     /** $1 limit: RUNNING rows whose lease has expired, with the database's now. */
@@ -124,17 +124,17 @@ export function postgresStatements(table: string) {
        WHERE status = 'RUNNING' AND lease_expires_at < now()
        LIMIT $1::int`,
     /** $1 id. */
-    cancelReady: `UPDATE ${table} SET status = 'CANCELLED', finished_at = now() WHERE id = $1::uuid AND status = 'READY'`,
+    cancelReady: `UPDATE ${table} SET status = 'CANCELLED', finished_at = now() WHERE id = $1::text AND status = 'READY'`,
     /** $1 id. */
-    cancelRunning: `UPDATE ${table} SET cancel_requested = true WHERE id = $1::uuid AND status = 'RUNNING'`,
+    cancelRunning: `UPDATE ${table} SET cancel_requested = true WHERE id = $1::text AND status = 'RUNNING'`,
     /** $1 id. */
-    status: `SELECT status FROM ${table} WHERE id = $1::uuid`,
+    status: `SELECT status FROM ${table} WHERE id = $1::text`,
     /** $1 id, $2 worker, $3 attempt, $4 progress. */
     progress: `
       UPDATE ${table} SET progress = $4::jsonb
-       WHERE id = $1::uuid AND status = 'RUNNING' AND claimed_by = $2::text AND attempt = $3::int`,
+       WHERE id = $1::text AND status = 'RUNNING' AND claimed_by = $2::text AND attempt = $3::int`,
     /** $1 id. */
-    find: `SELECT * FROM ${table} WHERE id = $1::uuid`,
+    find: `SELECT * FROM ${table} WHERE id = $1::text`,
     /**
      * $1 before (absolute) or $2 ms relative to now, $3 limit, $4 queues. Literal statuses
      * (checked against the enum) let the planner use the partial index of finished rows.

@@ -1,0 +1,78 @@
+import type { DataSource } from 'typeorm';
+
+/** One lock for every process that migrates this database through this function. */
+const LOCK_NAME = 'nestjs-tasks:migrations';
+/** pg_advisory_lock takes a 64-bit key: these are the first 8 bytes of sha256(LOCK_NAME). */
+const PG_LOCK_KEY = '1290844189141910771';
+
+/**
+ * Runs the DataSource's pending migrations while holding a database-wide lock, so processes that
+ * start together (an API and its workers, several replicas) migrate one after the other: the
+ * first runs the migrations, the others then find none pending. TypeORM's own `migrationsRun`
+ * has no such lock: each process checks for the `migrations` table and creates it, then reads
+ * which migrations ran, so processes starting together fail with `relation "migrations" already
+ * exists` or re-run a migration that another one is committing, and Nest retries them.
+ * PostgreSQL takes an advisory lock, MySQL/MariaDB a named lock (GET_LOCK), each on a connection
+ * of its own held until the migrations have run. SQLite (better-sqlite3) has no named locks: an
+ * exclusive transaction on a small file beside the database (`<file>-migrations.lock`) stands for
+ * one; like the others, the operating system releases it if the process dies.
+ * Resolves with the DataSource, so it fits `TypeOrmModule.forRootAsync({ dataSourceFactory })`.
+ */
+export async function runMigrationsExclusively(dataSource: DataSource): Promise<DataSource> {
+  if (!dataSource.isInitialized) await dataSource.initialize();
+  const type = dataSource.options.type;
+  if (type === 'better-sqlite3') {
+    await withSqliteFileLock(dataSource, () => dataSource.runMigrations());
+    return dataSource;
+  }
+  if (type !== 'postgres' && type !== 'mysql' && type !== 'mariadb') {
+    await dataSource.runMigrations();
+    return dataSource;
+  }
+  const lockRunner = dataSource.createQueryRunner('master');
+  try {
+    if (type === 'postgres') {
+      await lockRunner.query(`SELECT pg_advisory_lock(${PG_LOCK_KEY})`);
+    } else {
+      // -1: wait as long as it takes, as pg_advisory_lock does.
+      await lockRunner.query('SELECT GET_LOCK(?, -1) AS locked', [LOCK_NAME]);
+    }
+    try {
+      await dataSource.runMigrations();
+    } finally {
+      await lockRunner.query(type === 'postgres' ? `SELECT pg_advisory_unlock(${PG_LOCK_KEY})` : 'SELECT RELEASE_LOCK(?)', type === 'postgres' ? [] : [LOCK_NAME]);
+    }
+  } finally {
+    await lockRunner.release();
+  }
+  return dataSource;
+}
+
+interface SqliteConnection {
+  pragma(source: string): unknown;
+  exec(source: string): unknown;
+  close(): unknown;
+}
+
+async function withSqliteFileLock(dataSource: DataSource, run: () => Promise<unknown>): Promise<void> {
+  const file = String((dataSource.options as { database?: string }).database ?? ':memory:');
+  if (file === ':memory:' || file === '') {
+    await run();
+    return;
+  }
+  // The constructor TypeORM loaded the database with, so no second copy of the driver is needed.
+  const Database = (dataSource.driver as unknown as { sqlite: new (file: string) => SqliteConnection }).sqlite;
+  const lock = new Database(`${file}-migrations.lock`);
+  try {
+    // Waits for another process's migrations: they take seconds, not minutes.
+    lock.pragma('busy_timeout = 120000');
+    lock.exec('BEGIN EXCLUSIVE');
+    try {
+      await run();
+    } finally {
+      lock.exec('ROLLBACK');
+    }
+  } finally {
+    lock.close();
+  }
+}

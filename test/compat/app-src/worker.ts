@@ -1,0 +1,4 @@
+import { runWorker } from 'nestjs-tasks';
+import { AppModule } from './app.module.js';
+
+void runWorker(AppModule);

@@ -1,0 +1,47 @@
+import { DataSource } from 'typeorm';
+import { TASKS_MIGRATIONS, TaskResult, TaskResultStatus } from '../../src';
+import { newTaskId } from '../../src/task-id';
+import { createTestApp } from '../support/test-app';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { SampleTasks } from '../fixtures/sample-tasks';
+
+/**
+ * A database created by the first version of the package keeps its tasks through the
+ * migrations that came after it, and they run as before.
+ */
+describe('upgrading a database made by the first migration', () => {
+  let db: TestDatabase;
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+  afterEach(async () => {
+    await db.cleanup();
+  });
+
+  it('keeps every task and its id, and the tasks still run', async () => {
+    const ids = [newTaskId(), newTaskId()];
+    const first = await new DataSource({ ...db.options, migrations: TASKS_MIGRATIONS }).initialize();
+    try {
+      // Back to what the first release left (undoing every later migration), with two tasks in it.
+      for (let i = 1; i < TASKS_MIGRATIONS.length; i++) await first.undoLastMigration();
+      const now = new Date();
+      await first.getRepository(TaskResult).insert(ids.map((id, i) => ({
+        id, taskName: 'SampleTasks.add', status: TaskResultStatus.READY, queueName: 'default', priority: 0,
+        args: [i, 10], kwargs: {}, backend: 'database', runAfter: now, enqueuedAt: now, maxAttempts: 1,
+        errors: [], workerIds: [], cancelRequested: false,
+      })));
+      expect((await first.runMigrations()).map((migration) => migration.name)).toEqual(TASKS_MIGRATIONS.slice(1).map((Migration) => new Migration().name));
+    } finally {
+      await first.destroy();
+    }
+    const t = await createTestApp(db, [SampleTasks]);
+    try {
+      await t.worker.run({ batch: true });
+      expect((await t.tasks.getResult<number>(ids[0])).returnValue).toBe(10);
+      expect((await t.tasks.getResult<number>(ids[1])).returnValue).toBe(11);
+    } finally {
+      await t.close();
+    }
+  });
+});
