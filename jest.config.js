@@ -4,7 +4,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
   // Files named *.<db>.spec.ts test what only that database has (LISTEN/NOTIFY, …).
-  testPathIgnorePatterns: ['/node_modules/', ...['postgres', 'mysql', 'sqlite']
+  testPathIgnorePatterns: ['/node_modules/', ...['postgres', 'mysql', 'sqlite', 'sqlite3']
     .filter((db) => db !== (process.env.TEST_DB ?? 'sqlite'))
     .map((db) => `\\.${db}\\.spec\\.ts$`)],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
