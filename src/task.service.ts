@@ -14,6 +14,11 @@ import { encodeTaskPayload } from './serialization/task-payload';
 import { newTaskId } from './task-id';
 import { taskContextStorage, TaskContext } from './task-context';
 import { FINISHED_STATUSES, TaskResultStatus } from './task-result-status.enum';
+import { afterNow, NOW, TaskTime } from './core/task-time';
+
+/** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
+const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const DEFAULT_PRUNE_BATCH = 1000;
 
 /** Enqueue tasks, read and cancel their results. */
 @Injectable()
@@ -85,15 +90,22 @@ export class TaskService {
   }
 
   /** Deletes finished results older than `olderThan`, in bounded batches; returns how many. */
-  prune(options: PruneOptions): Promise<number> {
-    const olderThan = typeof options.olderThan === 'number' ? new Date(Date.now() - options.olderThan) : options.olderThan;
+  async prune(options: PruneOptions): Promise<number> {
+    const { olderThan, batchSize = DEFAULT_PRUNE_BATCH } = options;
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+      throw new InvalidTaskError(`prune(): batchSize must be a positive integer, got ${String(batchSize)}.`);
+    }
+    let before: TaskTime;
+    if (typeof olderThan === 'number' && Number.isFinite(olderThan) && olderThan >= 0) before = afterNow(-olderThan);
+    else if (isStorableDate(olderThan)) before = { at: olderThan };
+    else throw new InvalidTaskError('prune(): olderThan must be a valid Date or a number of milliseconds >= 0.');
     const statuses = (options.statuses ?? FINISHED_STATUSES) as TaskResultStatus[];
     for (const status of statuses) {
       if (!FINISHED_STATUSES.includes(status)) {
         throw new InvalidTaskError(`prune() deletes finished results only; ${status} is not a finished status.`);
       }
     }
-    return this.backend.prune({ olderThan, statuses, queues: options.queues ?? null, batchSize: options.batchSize ?? 1000 });
+    return this.backend.prune({ olderThan: before, statuses, queues: options.queues ?? null, batchSize });
   }
 
   /** The running task's context; throws `TaskContextError` outside a task. */
@@ -129,9 +141,7 @@ export class TaskService {
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new InvalidTaskError(`enqueue(${definition.name}): maxAttempts must be an integer >= 1, got ${maxAttempts}.`);
     }
-    if (options.runAfter !== undefined && !(options.runAfter instanceof Date && !Number.isNaN(options.runAfter.getTime()))) {
-      throw new InvalidTaskError(`enqueue(${definition.name}): runAfter must be a valid Date.`);
-    }
+    const runAfter = this.runAfter(definition, options, enqueuedAt);
     const payload = encodeTaskPayload(definition.name, args, kwargs, this.maxPayloadSize);
     return {
       id: newTaskId(),
@@ -141,14 +151,42 @@ export class TaskService {
       args: payload.args,
       kwargs: payload.kwargs,
       backend: this.backend.name,
-      runAfter: options.runAfter ?? enqueuedAt,
+      runAfter,
       enqueuedAt,
       maxAttempts,
       values: { args: args as unknown[], kwargs: (kwargs ?? {}) as Record<string, unknown> },
     };
   }
 
+  /** `runAfter` absolute, `delay` (or nothing: now) relative to the database's clock; both bounded by what every database stores. */
+  private runAfter(definition: TaskDefinition, options: EnqueueOptions, enqueuedAt: Date): TaskTime {
+    const where = `enqueue(${definition.name})`;
+    if (options.runAfter !== undefined && options.delay !== undefined) {
+      throw new InvalidTaskError(`${where}: give runAfter or delay, not both.`);
+    }
+    if (options.runAfter !== undefined) {
+      if (!isStorableDate(options.runAfter)) {
+        throw new InvalidTaskError(`${where}: runAfter must be a valid Date from the year 1 to 9999.`);
+      }
+      return { at: options.runAfter };
+    }
+    if (options.delay !== undefined) {
+      const { delay } = options;
+      if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || enqueuedAt.getTime() + delay > LATEST_TIME) {
+        throw new InvalidTaskError(`${where}: delay must be a number of milliseconds >= 0 ending before the year 10000, got ${String(delay)}.`);
+      }
+      return afterNow(delay);
+    }
+    return NOW;
+  }
+
   private knownTasks(): string {
     return this.registry.all().map((definition) => definition.name).join(', ') || 'none';
   }
+}
+
+function isStorableDate(value: unknown): value is Date {
+  if (!(value instanceof Date)) return false;
+  const time = value.getTime();
+  return !Number.isNaN(time) && value.getUTCFullYear() >= 1 && time <= LATEST_TIME;
 }

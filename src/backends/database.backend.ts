@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, EntitySubscriberInterface, TransactionCommitEvent, TransactionRollbackEvent, QueryRunner } from 'typeorm';
 import { TaskResult } from '../entities/task-result.entity';
+import type { TaskRow } from '../core/task-row';
 import { bindTaskResult, clearFallbackTaskResultSource, setFallbackTaskResultSource } from '../entities/task-result.source';
 import { createDialect } from '../dialects/create-dialect';
 import type { NewTaskRow, PruneRequest, TaskDialect } from '../dialects/task-dialect.interface';
@@ -69,7 +70,7 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
   }
 
   async getResult(id: string): Promise<TaskResult> {
-    const row = isTaskId(id) ? await this.dialect.findById(id) : null;
+    const row = isTaskId(id) ? await this.dialect.find(id) : null;
     if (!row) throw new TaskResultNotFoundError(id);
     return bindTaskResult(Object.assign(new TaskResult(), row), this);
   }
@@ -85,14 +86,16 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
   async prune(request: PruneRequest): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.dialect.pruneBatch(request);
+      const deleted = await this.dialect.prune(request);
       total += deleted;
       if (deleted < request.batchSize) return total;
+      // SQLite deletes synchronously: let timers (lease renewals) and I/O run between batches.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  async load(id: string): Promise<Partial<TaskResult> | null> {
-    return isTaskId(id) ? this.dialect.findById(id) : null;
+  async load(id: string): Promise<Partial<TaskRow> | null> {
+    return isTaskId(id) ? this.dialect.find(id) : null;
   }
 
   waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {

@@ -3,13 +3,15 @@ import type { NewTaskRow } from '../dialects/task-dialect.interface';
 import { TaskResultStatus } from '../task-result-status.enum';
 import { TaskEvents } from '../task.events';
 import { TaskExecutor } from '../worker/task.executor';
+import { applyChange, applyClaim, cancelled, claimed, failed, succeeded, TaskChange } from '../core/task.transitions';
 import { MemoryBackend } from './memory.backend';
 
 const IMMEDIATE_WORKER_ID = 'immediate';
 
 /**
  * `backend: 'immediate'`: runs each task inside `enqueue`, in the caller's process, and keeps the
- * outcome in memory. Failed attempts are retried at once, up to `maxAttempts`, without backoff.
+ * outcome in memory. It applies the worker's transitions (core/task.transitions) to the row in
+ * memory; failed attempts are retried at once, up to `maxAttempts`, without waiting a backoff.
  */
 export class ImmediateBackend extends MemoryBackend {
   readonly name = 'immediate' as const;
@@ -26,35 +28,25 @@ export class ImmediateBackend extends MemoryBackend {
 
   private async run(result: TaskResult): Promise<void> {
     while (result.status === TaskResultStatus.READY) {
-      const attempt = result.workerIds.length + 1;
-      const now = new Date();
-      result.status = TaskResultStatus.RUNNING;
-      result.startedAt ??= now;
-      result.lastAttemptedAt = now;
-      result.workerIds = [...result.workerIds, IMMEDIATE_WORKER_ID];
-      const outcome = await this.executor.execute(
-        { id: result.id, taskName: result.taskName, queueName: result.queueName, priority: result.priority,
-          args: result.args, kwargs: result.kwargs, attempt, maxAttempts: result.maxAttempts },
-        {
-          workerId: IMMEDIATE_WORKER_ID,
-          controller: new AbortController(),
-          setProgress: async (progress) => {
-            result.progress = JSON.parse(progress);
-          },
-          taskResult: () => result,
+      applyClaim(result, claimed(IMMEDIATE_WORKER_ID, 0), new Date());
+      const task = {
+        id: result.id, taskName: result.taskName, queueName: result.queueName, priority: result.priority,
+        args: result.args, kwargs: result.kwargs, attempt: result.workerIds.length, maxAttempts: result.maxAttempts,
+      };
+      const outcome = await this.executor.execute(task, {
+        workerId: IMMEDIATE_WORKER_ID,
+        controller: new AbortController(),
+        setProgress: async (progress) => {
+          result.progress = JSON.parse(progress);
         },
-      );
-      if (outcome.kind === 'succeeded') {
-        result.status = TaskResultStatus.SUCCESSFUL;
-        result.storedReturnValue = JSON.parse(outcome.returnValue);
-      } else if (outcome.kind === 'failed') {
-        result.errors = [...result.errors, outcome.error];
-        result.status = outcome.retryable && attempt < result.maxAttempts ? TaskResultStatus.READY : TaskResultStatus.FAILED;
-      } else {
-        result.status = TaskResultStatus.CANCELLED;
-      }
+        taskResult: () => result,
+      });
+      let change: TaskChange;
+      if (outcome.kind === 'succeeded') change = succeeded(task, outcome.returnValue);
+      else if (outcome.kind === 'failed') change = failed(task, outcome.error, { retryable: outcome.retryable, backoff: 0 });
+      else change = cancelled(task);
+      applyChange(result, IMMEDIATE_WORKER_ID, change, new Date());
     }
-    result.finishedAt = new Date();
     this.events.changed(result.id);
   }
 }

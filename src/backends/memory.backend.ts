@@ -6,6 +6,8 @@ import { TaskEvents } from '../task.events';
 import type { TaskBackendName } from '../interfaces/tasks-module-options.interface';
 import type { TaskBackend } from './task-backend.interface';
 import { newTaskResult } from './new-task-result';
+import { resolveTime } from '../core/task-time';
+import type { TaskRow } from '../core/task-row';
 
 /** Results kept in this process only: for tests and scripts, never for production work. */
 export abstract class MemoryBackend implements TaskBackend {
@@ -47,8 +49,9 @@ export abstract class MemoryBackend implements TaskBackend {
 
   async prune({ olderThan, statuses, queues }: PruneRequest): Promise<number> {
     let deleted = 0;
+    const before = resolveTime(olderThan, new Date());
     for (const [id, result] of this.store) {
-      if (statuses.includes(result.status) && result.finishedAt && result.finishedAt < olderThan
+      if (statuses.includes(result.status) && result.finishedAt && result.finishedAt < before
           && (!queues || queues.includes(result.queueName))) {
         this.store.delete(id);
         deleted++;
@@ -57,7 +60,7 @@ export abstract class MemoryBackend implements TaskBackend {
     return deleted;
   }
 
-  async load(id: string): Promise<Partial<TaskResult> | null> {
+  async load(id: string): Promise<Partial<TaskRow> | null> {
     // The stored instance is the truth; copy its columns so refresh() on another instance sees them.
     const result = this.store.get(id);
     return result ? { ...result } : null;

@@ -2,8 +2,13 @@ import { TaskResult } from '../entities/task-result.entity';
 import { bindTaskResult, TaskResultSource } from '../entities/task-result.source';
 import type { NewTaskRow } from '../dialects/task-dialect.interface';
 import { TaskResultStatus } from '../task-result-status.enum';
+import { resolveTime } from '../core/task-time';
 
-/** The entity of a just-inserted row, built in memory: enqueue never reads back what it wrote. */
+/**
+ * The entity of a just-inserted row, built in memory: enqueue never reads back what it wrote.
+ * Its enqueuedAt (and a `delay`'s runAfter) are this process's estimate; refresh() reads the
+ * database's.
+ */
 export function newTaskResult(row: NewTaskRow, source: TaskResultSource): TaskResult {
   const result = new TaskResult();
   Object.assign(result, {
@@ -15,7 +20,7 @@ export function newTaskResult(row: NewTaskRow, source: TaskResultSource): TaskRe
     args: row.values.args,
     kwargs: row.values.kwargs,
     backend: row.backend,
-    runAfter: row.runAfter,
+    runAfter: resolveTime(row.runAfter, row.enqueuedAt),
     enqueuedAt: row.enqueuedAt,
     startedAt: null,
     finishedAt: null,

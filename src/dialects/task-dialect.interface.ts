@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import type { TaskResult } from '../entities/task-result.entity';
-import type { TaskError } from '../interfaces/task-error.interface';
+import type { AttemptRef } from '../core/attempt-ref';
+import type { TaskRow } from '../core/task-row';
+import type { TaskTime } from '../core/task-time';
+import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
@@ -12,7 +14,9 @@ export interface NewTaskRow {
   args: string;
   kwargs: string;
   backend: string;
-  runAfter: Date;
+  /** `{ at }` for `runAfter`, `{ afterNow }` for `delay` (and 0 when neither is given): the database's clock. */
+  runAfter: TaskTime;
+  /** The enqueuing process's time, for the returned TaskResult only: the row gets the database's now. */
   enqueuedAt: Date;
   maxAttempts: number;
   /** `args` and `kwargs` as given, for the returned TaskResult (no parse of what was just stringified). */
@@ -20,16 +24,13 @@ export interface NewTaskRow {
 }
 
 /** What a worker needs to run a claimed task: no entity hydration on the hot path. */
-export interface ClaimedTask {
-  id: string;
+export interface ClaimedTask extends AttemptRef {
   taskName: string;
   queueName: string;
   priority: number;
   /** Parsed by the driver (jsonb, JSON) or a JSON string (SQLite, MariaDB); decoded once by the executor. */
   args: unknown;
   kwargs: unknown;
-  /** This attempt, 1-based. */
-  attempt: number;
   maxAttempts: number;
 }
 
@@ -41,56 +42,57 @@ export interface ClaimRequest {
   leaseMs: number;
 }
 
-/** The end of one attempt, written only while the row is still RUNNING under this worker and attempt. */
-export type TaskOutcome =
-  | { kind: 'succeeded'; id: string; attempt: number; returnValue: string }
-  /** `retryAt` null: no attempts left, the task becomes FAILED. */
-  | { kind: 'failed'; id: string; attempt: number; error: TaskError; retryAt: Date | null }
-  | { kind: 'cancelled'; id: string; attempt: number }
-  /** Shutdown: back to READY, the attempt not charged. */
-  | { kind: 'released'; id: string; attempt: number };
-
 export interface LeaseRenewal {
   /** Held rows whose cancellation was requested. */
   cancelRequested: string[];
-  /** The given rows still RUNNING under this worker, as `id:attempt`; an attempt missing here lost its lease. */
-  held: Set<string>;
+  /** The given rows still RUNNING under this worker; an attempt missing here lost its lease. */
+  held: AttemptRef[];
 }
 
 export type CancelOutcome = 'cancelled' | 'requested' | 'finished' | 'missing';
 
 export interface PruneRequest {
-  olderThan: Date;
+  /** `{ at }` for a Date, `{ afterNow: -ms }` for "older than ms", measured by the database's clock. */
+  olderThan: TaskTime;
   statuses: readonly TaskResultStatus[];
   queues: readonly string[] | null;
+  /** A positive integer (checked by TaskService). */
   batchSize: number;
 }
 
 /**
- * Every SQL statement of the task lifecycle, for one database. Implementations keep their
- * statements in one file so the hot path (`claim`, `finish`) can be read and measured alone.
+ * The named statements of the task lifecycle for one database, the same names in every dialect
+ * (`src/dialects/<db>/`). Dialects only apply what `src/core/` decided: every write by a worker
+ * is fenced on status, owner and attempt, and every relative time is measured by the database.
  */
 export interface TaskDialect {
   readonly name: 'sqlite' | 'postgres' | 'mysql';
-  /** Inserts in one statement; with `manager`, inside the caller's transaction. */
+  /** Set when a worker cannot run on this database: why (an in-memory SQLite database). */
+  readonly workerUnsupported?: string;
+  /** `insert`: in one statement or transaction; with `manager`, inside the caller's transaction. */
   insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void>;
-  /** Atomically moves up to `limit` due READY tasks to RUNNING under a lease. */
+  /** `claim`: atomically moves up to `limit` due READY tasks to RUNNING under a lease. */
   claim(request: ClaimRequest): Promise<ClaimedTask[]>;
   /**
-   * Writes outcomes (fenced); outcomes for rows this worker no longer holds are dropped. A value
-   * the database refuses is recorded as a failed attempt; it throws only when the database
-   * cannot take the batch (connection lost), and may then be called again with the same batch.
+   * `finish`: applies decided changes (fenced); changes for rows this worker no longer holds are
+   * dropped. A value the database refuses is recorded as a failed attempt; it throws only when
+   * the database cannot take the batch (connection lost), and may then be called again with it.
    */
-  finish(workerId: string, outcomes: TaskOutcome[]): Promise<void>;
-  /** Extends the leases of these rows, where they are still RUNNING under this worker. */
-  renewLeases(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal>;
-  /** Returns RUNNING tasks whose lease has expired to READY (or FAILED); returns their ids. */
-  rescueExpired(limit: number): Promise<string[]>;
+  finish(workerId: string, changes: TaskChange[]): Promise<void>;
+  /** `renew`: extends the leases of these rows, where they are still RUNNING under this worker. */
+  renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal>;
+  /** `rescue`: applies `rescued()` to up to `limit` RUNNING rows whose lease has expired; returns their ids. */
+  rescue(limit: number): Promise<string[]>;
+  /** `cancel`: READY → CANCELLED, RUNNING → cancellation requested. */
   cancel(id: string): Promise<CancelOutcome>;
-  setProgress(id: string, workerId: string, attempt: number, progress: string): Promise<void>;
-  findById(id: string): Promise<Partial<TaskResult> | null>;
-  /** Deletes one batch of finished rows; returns how many. */
-  pruneBatch(request: PruneRequest): Promise<number>;
+  /** `progress`: fenced like `finish`. */
+  progress(workerId: string, ref: AttemptRef, progress: string): Promise<void>;
+  /** `find`: every column, as entity properties. */
+  find(id: string): Promise<Partial<TaskRow> | null>;
+  /** `prune`: deletes one batch of finished rows; returns how many. */
+  prune(request: PruneRequest): Promise<number>;
+  /** `now`: the database's clock, the only one tasks are timed by. */
+  now(): Promise<Date>;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
   /**

@@ -10,12 +10,9 @@ import {
   TasksError,
 } from '../task.errors';
 import { getTaskResultSource, TaskResultSource } from './task-result.source';
+import type { TaskProgress, TaskRow } from '../core/task-row';
 
-export interface TaskProgress {
-  current: number;
-  total: number | null;
-  message: string | null;
-}
+export type { TaskProgress };
 
 export interface WaitOptions {
   /** Milliseconds before `TaskWaitTimeoutError`; default 30 000. */
@@ -32,7 +29,7 @@ export interface WaitOptions {
  * match all three databases); query it with your own repositories like any other entity.
  */
 @Entity({ name: 'task_results', synchronize: false })
-export class TaskResult<R = unknown> {
+export class TaskResult<R = unknown> implements TaskRow<R> {
   /** UUIDv7: sorts by creation time. */
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;

@@ -1,9 +1,9 @@
-import type { TaskResult } from './task-result.entity';
+import type { TaskRow } from '../core/task-row';
 
 /** Where a `TaskResult` reloads itself from: the backend of the application that produced or loaded it. */
 export interface TaskResultSource {
   /** Every column of the row, as entity properties, or null if it is gone. */
-  load(id: string): Promise<Partial<TaskResult> | null>;
+  load(id: string): Promise<Partial<TaskRow> | null>;
   /** Resolves after `ms`, sooner if the task may have changed since the call, or when `signal` aborts. */
   waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void>;
 }

@@ -22,8 +22,10 @@ export interface EnqueueOptions {
   priority?: number;
   /** Overrides the task's queue; must be one of the module's `queues` when those are set. */
   queueName?: string;
-  /** Do not start before this time. */
+  /** Do not start before this time (up to the year 9999). */
   runAfter?: Date;
+  /** Do not start before this many milliseconds from now, measured by the database's clock. Not with `runAfter`. */
+  delay?: number;
   /** Overrides the task's `maxAttempts`. */
   maxAttempts?: number;
   /** Enqueue inside this transaction: rolled back, nothing was enqueued. */
@@ -36,12 +38,12 @@ export interface EnqueueWithKwargs<K> extends EnqueueOptions {
 }
 
 export interface PruneOptions {
-  /** Delete results finished before this time (a Date, or ms before now). */
+  /** Delete results finished before this time (a Date, or ms before now by the database's clock). */
   olderThan: Date | number;
   /** Default: SUCCESSFUL, FAILED and CANCELLED. Unfinished tasks are never pruned. */
   statuses?: ('SUCCESSFUL' | 'FAILED' | 'CANCELLED')[];
   /** Default: every queue. */
   queues?: string[];
-  /** Rows deleted per statement; default 1000. */
+  /** Rows deleted per statement, a positive integer; default 1000. */
   batchSize?: number;
 }

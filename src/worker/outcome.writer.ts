@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { TaskDialect, TaskOutcome } from '../dialects/task-dialect.interface';
+import type { TaskDialect } from '../dialects/task-dialect.interface';
+import { AttemptRef, attemptKey } from '../core/attempt-ref';
+import type { TaskChange } from '../core/task.transitions';
 
 interface Pending {
-  outcome: TaskOutcome;
+  outcome: TaskChange;
   resolve: () => void;
 }
 
@@ -23,8 +25,8 @@ export class OutcomeWriter {
   private flushing = false;
   private scheduled = false;
   private abandoned = false;
-  /** `id:attempt` of the outcomes handed over and not yet committed. */
-  private readonly unwritten = new Set<string>();
+  /** The attempts whose outcomes were handed over and not yet committed. */
+  private readonly unwritten = new Map<string, AttemptRef>();
 
   constructor(
     private readonly dialect: TaskDialect,
@@ -32,9 +34,9 @@ export class OutcomeWriter {
     private readonly logger: Logger,
   ) {}
 
-  write(outcome: TaskOutcome): Promise<void> {
-    const key = `${outcome.id}:${outcome.attempt}`;
-    this.unwritten.add(key);
+  write(outcome: TaskChange): Promise<void> {
+    const key = attemptKey(outcome.ref);
+    this.unwritten.set(key, outcome.ref);
     return new Promise((resolve) => {
       this.queue.push({ outcome, resolve: () => {
         this.unwritten.delete(key);
@@ -51,8 +53,8 @@ export class OutcomeWriter {
   }
 
   /** The attempts whose outcomes wait to be committed: their rows are still RUNNING under this worker. */
-  pending(): Iterable<string> {
-    return this.unwritten;
+  pending(): Iterable<AttemptRef> {
+    return this.unwritten.values();
   }
 
   /** Stops retrying: what is still unwritten is left to lease expiry and rescue. */

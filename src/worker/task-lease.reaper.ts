@@ -33,7 +33,7 @@ export class TaskLeaseReaper {
     let total = 0;
     try {
       for (;;) {
-        const ids = await this.dialect.rescueExpired(RESCUE_BATCH);
+        const ids = await this.dialect.rescue(RESCUE_BATCH);
         if (ids.length > 0) {
           total += ids.length;
           this.logger.warn(`Rescued ${ids.length} task(s) whose worker stopped renewing its lease.`);

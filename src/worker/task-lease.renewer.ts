@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type { TaskDialect } from '../dialects/task-dialect.interface';
+import { AttemptRef, attemptKey } from '../core/attempt-ref';
 
 export interface HeldAttempt {
-  /** `id:attempt` */
+  /** attemptKey() of the attempt. */
   key: string;
   id: string;
   done: boolean;
@@ -27,7 +28,7 @@ export class TaskLeaseRenewer {
     private readonly onLeaseLost: (key: string) => void,
     private readonly logger: Logger,
     /** Attempts whose outcome is still being written: their rows stay RUNNING until it is. */
-    private readonly unwritten: () => Iterable<string> = () => [],
+    private readonly unwritten: () => Iterable<AttemptRef> = () => [],
   ) {}
 
   start(): void {
@@ -42,13 +43,14 @@ export class TaskLeaseRenewer {
     // Only attempts claimed before the query can be judged by its answer.
     const before = [...this.held()];
     const ids = new Set(before.map((attempt) => attempt.id));
-    for (const key of this.unwritten()) ids.add(key.slice(0, key.lastIndexOf(':')));
+    for (const ref of this.unwritten()) ids.add(ref.id);
     if (ids.size === 0) return;
     try {
-      const renewal = await this.dialect.renewLeases(this.workerId, [...ids], this.leaseMs);
+      const renewal = await this.dialect.renew(this.workerId, [...ids], this.leaseMs);
       renewal.cancelRequested.forEach((id) => this.onCancelRequested(id));
+      const held = new Set(renewal.held.map(attemptKey));
       for (const attempt of before) {
-        if (!attempt.done && !renewal.held.has(attempt.key)) {
+        if (!attempt.done && !held.has(attempt.key)) {
           this.logger.warn(`Lost the lease of task ${attempt.id}; abandoning this attempt (another worker may run it).`);
           this.onLeaseLost(attempt.key);
         }

@@ -34,8 +34,8 @@ export class TaskResultPruner {
     let total = 0;
     try {
       for (;;) {
-        const deleted = await this.dialect.pruneBatch({
-          olderThan: new Date(Date.now() - this.retentionMs),
+        const deleted = await this.dialect.prune({
+          olderThan: { afterNow: -this.retentionMs },
           statuses: FINISHED_STATUSES,
           queues: this.queues,
           batchSize: PRUNE_BATCH,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TaskRegistry, TaskDefinition } from '../task.registry';
 import { CorruptTaskRowError, InvalidTaskReturnValueError, TaskTimeoutError, UnknownTaskError } from '../task.errors';
 import { encodeReturnValue } from '../serialization/task-payload';
-import { parseJsonColumn } from '../dialects/task-row.mapper';
+import { parseJsonColumn } from '../dialects/shared/task-row.mapper';
 import type { ClaimedTask } from '../dialects/task-dialect.interface';
 import { taskContextStorage, TaskContext } from '../task-context';
 import type { TaskResult } from '../entities/task-result.entity';

@@ -4,8 +4,10 @@ import type { TasksModuleOptions } from '../interfaces/tasks-module-options.inte
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
 import type { TaskBackend } from '../backends/task-backend.interface';
 import { DatabaseBackend } from '../backends/database.backend';
-import type { ClaimedTask, TaskDialect, TaskOutcome } from '../dialects/task-dialect.interface';
-import { mapTaskRow } from '../dialects/task-row.mapper';
+import type { ClaimedTask, TaskDialect } from '../dialects/task-dialect.interface';
+import { mapTaskRow } from '../dialects/shared/task-row.mapper';
+import { attemptKey } from '../core/attempt-ref';
+import { cancelled, failed, released, succeeded, TaskChange } from '../core/task.transitions';
 import { TaskResult } from '../entities/task-result.entity';
 import { bindTaskResult, TaskResultSource } from '../entities/task-result.source';
 import { TaskResultStatus } from '../task-result-status.enum';
@@ -18,7 +20,6 @@ import { OutcomeWriter } from './outcome.writer';
 import { TaskLeaseRenewer, HeldAttempt } from './task-lease.renewer';
 import { TaskLeaseReaper } from './task-lease.reaper';
 import { TaskResultPruner } from './task-result.pruner';
-import { nextAttemptAt } from './retry.policy';
 import { ResolvedWorkerOptions, resolveWorkerOptions } from './worker-options';
 
 export interface WorkerSummary {
@@ -70,6 +71,7 @@ export class TaskWorker implements BeforeApplicationShutdown {
       throw new TasksError(`TaskWorker runs tasks of the database backend; this module uses the ${this.backend.name} backend.`);
     }
     if (this.current) throw new TasksError('This TaskWorker is already running.');
+    if (this.backend.dialect.workerUnsupported) throw new TasksError(this.backend.dialect.workerUnsupported);
     const resolved = resolveWorkerOptions({ ...this.moduleOptions.worker, ...options });
     const run = new WorkerRun(this.backend, this.backend.dialect, this.executor, this.registry, this.events, resolved, this.logger);
     this.current = run;
@@ -244,16 +246,16 @@ class WorkerRun {
 
   /** Claimed but never started: back to READY, the attempt not charged. */
   private releaseBuffer(): void {
-    for (const task of this.buffer.splice(0)) this.track(task.id, this.writer.write({ kind: 'released', id: task.id, attempt: task.attempt }));
+    for (const task of this.buffer.splice(0)) this.track(task.id, this.writer.write(released(task)));
   }
 
   private *held(): Iterable<HeldAttempt> {
     yield* this.active.values();
-    for (const task of this.buffer) yield { key: `${task.id}:${task.attempt}`, id: task.id, done: false };
+    for (const task of this.buffer) yield { key: attemptKey(task), id: task.id, done: false };
   }
 
   private loseLease(key: string): void {
-    const index = this.buffer.findIndex((task) => `${task.id}:${task.attempt}` === key);
+    const index = this.buffer.findIndex((task) => attemptKey(task) === key);
     if (index >= 0) this.buffer.splice(index, 1);
     this.abort(key, AbortCause.LEASE_LOST);
   }
@@ -270,7 +272,7 @@ class WorkerRun {
 
   private startAttempt(task: ClaimedTask): void {
     const attempt: ActiveAttempt = {
-      key: `${task.id}:${task.attempt}`,
+      key: attemptKey(task),
       id: task.id,
       done: false,
       task,
@@ -282,7 +284,7 @@ class WorkerRun {
       .execute(task, {
         workerId: this.options.workerId,
         controller: attempt.controller,
-        setProgress: (progress) => this.dialect.setProgress(task.id, this.options.workerId, task.attempt, progress),
+        setProgress: (progress) => this.dialect.progress(this.options.workerId, task, progress),
         taskResult: () => this.entityOf(task),
       })
       .then((result) => {
@@ -306,19 +308,20 @@ class WorkerRun {
     if (outcome) await this.writer.write(outcome);
   }
 
-  private toOutcome(task: ClaimedTask, result: AttemptResult): TaskOutcome | null {
-    const { id, attempt } = task;
+  private toOutcome(task: ClaimedTask, result: AttemptResult): TaskChange | null {
+    const ref = { id: task.id, attempt: task.attempt };
     switch (result.kind) {
       case 'succeeded':
-        return { kind: 'succeeded', id, attempt, returnValue: result.returnValue };
-      case 'failed': {
-        const backoff = this.registry.get(task.taskName)?.backoff;
-        const retryAt = result.retryable ? nextAttemptAt(attempt, task.maxAttempts, backoff) : null;
-        return { kind: 'failed', id, attempt, error: result.error, retryAt };
-      }
+        return succeeded(ref, result.returnValue);
+      case 'failed':
+        return failed(task, result.error, {
+          retryable: result.retryable,
+          backoff: this.registry.get(task.taskName)?.backoff,
+          onBackoffProblem: (problem) => this.logger.warn(`Task ${task.id} (${task.taskName}): ${problem}.`),
+        });
       case 'aborted':
-        if (result.cause === AbortCause.CANCELLED) return { kind: 'cancelled', id, attempt };
-        if (result.cause === AbortCause.SHUTDOWN) return { kind: 'released', id, attempt };
+        if (result.cause === AbortCause.CANCELLED) return cancelled(ref);
+        if (result.cause === AbortCause.SHUTDOWN) return released(ref);
         return null; // lease lost: the row belongs to someone else now
     }
   }
@@ -335,7 +338,7 @@ class WorkerRun {
     const index = this.buffer.findIndex((task) => task.id === id);
     if (index >= 0 && cause === AbortCause.CANCELLED) {
       const [task] = this.buffer.splice(index, 1);
-      this.track(id, this.writer.write({ kind: 'cancelled', id, attempt: task.attempt }));
+      this.track(id, this.writer.write(cancelled(task)));
     }
   }
 

@@ -36,8 +36,15 @@ describe('enqueue', () => {
 
     const stored = await t.tasks.getResult(result.id);
     expect(stored).toMatchObject({ taskName: 'SampleTasks.add', status: 'READY', args: [1, 2], priority: 0, maxAttempts: 1 });
-    // Milliseconds survive the round trip on every database.
-    expect(stored.enqueuedAt.getTime()).toBe(result.enqueuedAt.getTime());
+    // The row's times are the database's (one clock); this machine's clock and the database's agree closely.
+    expect(Math.abs(stored.enqueuedAt.getTime() - result.enqueuedAt.getTime())).toBeLessThan(5_000);
+    expect(stored.runAfter.getTime()).toBe(stored.enqueuedAt.getTime());
+  });
+
+  it('keeps the milliseconds of an absolute runAfter on every database', async () => {
+    const runAfter = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_123);
+    const stored = await t.tasks.getResult((await t.tasks.enqueue(SampleTasks, 'add', [1, 2], { runAfter })).id);
+    expect(stored.runAfter.getTime()).toBe(runAfter.getTime());
   });
 
   it('enqueues by name, with kwargs and per-call options', async () => {

@@ -35,7 +35,8 @@ describe('reading results', () => {
     const loaded = await reader.repository.findOneByOrFail({ id: enqueued.id });
     expect(loaded).toBeInstanceOf(TaskResult);
     expect(loaded).toMatchObject({ status: 'READY', args: [4, 5], kwargs: {}, workerIds: [], errors: [], cancelRequested: false });
-    expect(loaded.enqueuedAt.getTime()).toBe(enqueued.enqueuedAt.getTime());
+    // The row's enqueue time is the database's (one clock), the returned one this process's estimate.
+    expect(Math.abs(loaded.enqueuedAt.getTime() - enqueued.enqueuedAt.getTime())).toBeLessThan(5_000);
 
     await t.worker.run({ batch: true });
     await loaded.refresh();

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Task, TASK_BACKEND, TaskResultStatus, TaskService } from '../../src';
 import { DatabaseBackend } from '../../src/backends/database.backend';
 import type { TaskDialect } from '../../src/dialects/task-dialect.interface';
+import { cancelled, failed, released, succeeded } from '../../src/core/task.transitions';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { FaultTasks } from '../fixtures/fault-app';
@@ -146,31 +147,32 @@ describe('fault: completion is fenced by lease', () => {
     const [first] = await da.claim({ workerId: 'old', queues: null, limit: 1, leaseMs: 1 });
     expect(first).toMatchObject({ id: task.id, attempt: 1 });
     await sleep(20);
-    expect(await dbb.rescueExpired(10)).toEqual([task.id]);
+    expect(await dbb.rescue(10)).toEqual([task.id]);
     const [second] = await dbb.claim({ workerId: 'new', queues: null, limit: 1, leaseMs: 60_000 });
     expect(second).toMatchObject({ id: task.id, attempt: 2 });
 
     const staleError = { name: 'Error', message: 'stale', traceback: '', attempt: 1, failedAt: new Date().toISOString() };
-    for (const outcome of [
-      { kind: 'succeeded' as const, id: task.id, attempt: 1, returnValue: '"stale"' },
-      { kind: 'failed' as const, id: task.id, attempt: 1, error: staleError, retryAt: null },
-      { kind: 'failed' as const, id: task.id, attempt: 1, error: staleError, retryAt: new Date() },
-      { kind: 'cancelled' as const, id: task.id, attempt: 1 },
-      { kind: 'released' as const, id: task.id, attempt: 1 },
+    const stale = { id: task.id, attempt: 1, maxAttempts: 3 };
+    for (const change of [
+      succeeded(stale, '"stale"'),
+      failed(stale, staleError, { retryable: false }),
+      failed(stale, staleError, { retryable: true, backoff: 0 }),
+      cancelled(stale),
+      released(stale),
     ]) {
-      await da.finish('old', [outcome]);
+      await da.finish('old', [change]);
       // The right worker with the wrong attempt is stale too.
-      await da.finish('new', [{ ...outcome, attempt: 1 }]);
+      await da.finish('new', [change]);
     }
-    await da.setProgress(task.id, 'old', 1, JSON.stringify({ current: 1, total: null, message: 'stale' }));
-    expect((await da.renewLeases('old', [task.id], 60_000)).held.size).toBe(0);
+    await da.progress('old', stale, JSON.stringify({ current: 1, total: null, message: 'stale' }));
+    expect((await da.renew('old', [task.id], 60_000)).held).toEqual([]);
     await task.refresh();
     expect(task).toMatchObject({ status: TaskResultStatus.RUNNING, progress: null, workerIds: ['old', 'new'] });
     expect(task.errors).toEqual([expect.objectContaining({ name: 'WorkerLostError', attempt: 1 })]);
-    expect((await dbb.renewLeases('new', [task.id], 60_000)).held).toEqual(new Set([`${task.id}:2`]));
+    expect((await dbb.renew('new', [task.id], 60_000)).held).toEqual([{ id: task.id, attempt: 2 }]);
 
-    await dbb.finish('new', [{ kind: 'succeeded', id: task.id, attempt: 2, returnValue: '"fresh"' }]);
-    await da.finish('old', [{ kind: 'succeeded', id: task.id, attempt: 1, returnValue: '"stale"' }]);
+    await dbb.finish('new', [succeeded({ id: task.id, attempt: 2 }, '"fresh"')]);
+    await da.finish('old', [succeeded(stale, '"stale"')]);
     await task.refresh();
     expect(task.status).toBe(TaskResultStatus.SUCCESSFUL);
     expect(task.returnValue).toBe('fresh');
@@ -180,7 +182,7 @@ describe('fault: completion is fenced by lease', () => {
   it('a worker cut off from the database past its lease: the task is rescued and run elsewhere, its late result ignored', async () => {
     const started = Date.now();
     const lease = 600;
-    const renew = jest.spyOn(dialectOf(a), 'renewLeases').mockRejectedValue(new Error('connection lost'));
+    const renew = jest.spyOn(dialectOf(a), 'renew').mockRejectedValue(new Error('connection lost'));
     FencedTasks.pauseIn.add('cut-off');
     const task = await a.tasks.enqueue(FencedTasks, 'answer', []);
     const cutOff = a.worker.run({ workerId: 'cut-off', concurrency: 1, leaseDuration: lease, pollInterval: 50, shutdownTimeout: 10_000 });

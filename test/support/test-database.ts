@@ -25,8 +25,13 @@ export interface TestDatabase {
  * A fresh, migrated database for one test file: a new SQLite file in a temporary folder, or the
  * shared PostgreSQL/MariaDB test database with task_results recreated.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  if (TEST_DB === 'sqlite') {
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createDatabase(TEST_DB);
+}
+
+/** The same for any of the three databases, whatever TEST_DB says (the dialect suite runs them all). */
+export async function createDatabase(type: TestDb): Promise<TestDatabase> {
+  if (type === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'nestjs-tasks-'));
     const database = join(dir, 'tasks.sqlite');
     const options = dataSourceOptions('sqlite', database);
@@ -37,11 +42,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const database = TEST_DB === 'postgres' ? PG.database : MYSQL.database;
-  const options = dataSourceOptions(TEST_DB, database);
+  const database = type === 'postgres' ? PG.database : MYSQL.database;
+  const options = dataSourceOptions(type, database);
   await resetSchema(options);
   await migrate(options);
-  return { options, describe: () => ({ type: TEST_DB, database }), cleanup: async () => undefined };
+  return { options, describe: () => ({ type, database }), cleanup: async () => undefined };
 }
 
 export function dataSourceOptions(type: TestDb, database: string): DataSourceOptions {

@@ -1,4 +1,4 @@
-import { defaultBackoff, nextAttemptAt } from '../../src/worker/retry.policy';
+import { defaultBackoff, retryDelay } from '../../src/core/retry.policy';
 
 describe('retry policy', () => {
   it('grows exponentially with jitter and a cap', () => {
@@ -10,11 +10,24 @@ describe('retry policy', () => {
     }
   });
 
-  it('returns null after the last attempt and honours number and function backoffs', () => {
-    const now = 1_000_000;
-    expect(nextAttemptAt(3, 3, undefined, now)).toBeNull();
-    expect(nextAttemptAt(1, 3, 250, now)!.getTime()).toBe(now + 250);
-    expect(nextAttemptAt(2, 3, (attempt) => attempt * 1000, now)!.getTime()).toBe(now + 2000);
-    expect(nextAttemptAt(1, 3, () => -5, now)!.getTime()).toBe(now);
+  it('honours number and function backoffs', () => {
+    expect(retryDelay(1, 250)).toEqual({ delayMs: 250 });
+    expect(retryDelay(2, (attempt) => attempt * 1000)).toEqual({ delayMs: 2000 });
+    expect(retryDelay(1, 0)).toEqual({ delayMs: 0 });
+  });
+
+  it.each([
+    ['throws', () => { throw new TypeError('boom'); }, 'threw TypeError: boom'],
+    ['returns NaN', () => NaN, 'returned NaN'],
+    ['returns a negative number', () => -5, 'returned -5'],
+    ['returns Infinity', () => Infinity, 'returned Infinity'],
+    ['returns a string', () => '100' as unknown as number, 'returned "100"'],
+    ['returns undefined', () => undefined as unknown as number, 'returned undefined'],
+  ])('a backoff that %s falls back to the default and says why', (_, backoff, reason) => {
+    const { delayMs, problem } = retryDelay(1, backoff);
+    expect(delayMs).toBeGreaterThanOrEqual(500);
+    expect(delayMs).toBeLessThanOrEqual(1000);
+    expect(problem).toContain(reason);
+    expect(problem).toContain('the default backoff');
   });
 });

@@ -1,7 +1,8 @@
-import type { TaskResult } from '../entities/task-result.entity';
+import type { TaskRow } from '../../core/task-row';
+import type { ClaimedTask } from '../task-dialect.interface';
 
 /** Column name → entity property, for rows read with plain SQL. */
-const PROPERTIES: Record<string, keyof TaskResult> = {
+const PROPERTIES: Record<string, keyof TaskRow> = {
   id: 'id',
   task_name: 'taskName',
   status: 'status',
@@ -58,7 +59,7 @@ function toDate(value: unknown): Date | null {
 }
 
 /** A raw row (snake_case columns) as entity properties, for `refresh()` and `getResult()`. */
-export function mapTaskRow(row: Record<string, unknown>): Partial<TaskResult> {
+export function mapTaskRow(row: Record<string, unknown>): Partial<TaskRow> {
   const result: Record<string, unknown> = {};
   for (const [column, value] of Object.entries(row)) {
     const property = PROPERTIES[column];
@@ -75,5 +76,32 @@ export function mapTaskRow(row: Record<string, unknown>): Partial<TaskResult> {
     else if (column === 'priority' || column === 'max_attempts') result[property] = Number(value);
     else result[property] = value;
   }
-  return result as Partial<TaskResult>;
+  return result as Partial<TaskRow>;
+}
+
+/**
+ * A claimed row (columns id, task_name, queue_name, priority, args, kwargs, attempt,
+ * max_attempts) as the worker runs it. `attemptOffset` 1: the row was read before its update.
+ */
+export function toClaimedTask(row: Record<string, unknown>, attemptOffset = 0): ClaimedTask {
+  return {
+    id: row.id as string,
+    taskName: row.task_name as string,
+    queueName: row.queue_name as string,
+    priority: Number(row.priority),
+    args: row.args,
+    kwargs: row.kwargs,
+    attempt: Number(row.attempt) + attemptOffset,
+    maxAttempts: Number(row.max_attempts),
+  };
+}
+
+/** priority DESC, run_after, id: the claim order, for rows merged from several index ranges or RETURNING. */
+export function claimOrder(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  const byPriority = Number(b.priority) - Number(a.priority);
+  if (byPriority !== 0) return byPriority;
+  const [x, y] = [a.run_after, b.run_after];
+  const byTime = x instanceof Date && y instanceof Date ? x.getTime() - y.getTime() : String(x).localeCompare(String(y));
+  if (byTime !== 0) return byTime;
+  return (a.id as string) < (b.id as string) ? -1 : 1;
 }

@@ -1,0 +1,125 @@
+import { INSERT_COLUMNS } from '../shared/insert-columns';
+
+/** The database's clock, in UTC whatever the session's time zone. */
+const NOW = 'UTC_TIMESTAMP(3)';
+/** The database's now plus a parameter in milliseconds (negative: before now). */
+const AFTER_NOW = `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`;
+const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
+/** The fence of every write by a worker: id, worker, attempt. */
+const FENCE = "id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?";
+
+/**
+ * The named statements of the MySQL/MariaDB dialect, each readable alone; the same names as in
+ * the other dialects. Parameters are positional, in the order of each comment. MySQL assigns
+ * SET columns left to right, each expression seeing the columns already assigned: nothing below
+ * reads a column assigned before it.
+ */
+export const MYSQL = {
+  /** Per row, in the order of insertValues. */
+  insertRow: `(?, ?, 'READY', ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0)`,
+  insert: (rows: number) => `INSERT INTO task_results (${INSERT_COLUMNS}) VALUES ${Array(rows).fill(MYSQL.insertRow).join(', ')}`,
+
+  /** after: the next queue with READY rows (one index probe). */
+  nextQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?",
+  firstQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY'",
+  /** queue: the highest priority of its READY rows (one index probe). */
+  topPriority: "SELECT MAX(priority) AS priority FROM task_results WHERE status = 'READY' AND queue_name = ?",
+  /** queue, below. */
+  topPriorityBelow: "SELECT MAX(priority) AS priority FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < ?",
+  /** queue, priority, limit: its due rows at that priority, oldest first, locked. */
+  dueAt: `
+    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
+      FROM task_results
+     WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}
+     ORDER BY run_after, id
+     LIMIT ?
+       FOR UPDATE SKIP LOCKED`,
+  /**
+   * Past MAX_MERGED_QUEUES queues (or queues…): limit. One range over every due row of the
+   * queues, sorted: the servers branch of the claim decides this path.
+   */
+  dueAnywhere: (byQueue: boolean) => `
+    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
+      FROM task_results
+     WHERE status = 'READY' ${byQueue ? 'AND queue_name IN (?)' : ''} AND run_after <= ${NOW}
+     ORDER BY priority DESC, run_after, id
+     LIMIT ?
+       FOR UPDATE SKIP LOCKED`,
+  /** worker, lease ms, worker, ids: see claimed(). */
+  claim: `
+    UPDATE task_results
+       SET status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
+           started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
+           worker_ids = JSON_ARRAY_APPEND(worker_ids, '$', ?)
+     WHERE id IN (?)`,
+
+  /** (id, return value)…, ids, worker, (id, attempt)…: the common batch, successes, in one statement. */
+  complete: (rows: number) => {
+    const cases = Array(rows).fill('WHEN ? THEN ?').join(' ');
+    return `
+      UPDATE task_results FORCE INDEX (PRIMARY)
+         SET status = IF(cancel_requested, 'CANCELLED', 'SUCCESSFUL'),
+             return_value = IF(cancel_requested, return_value, CASE id ${cases} END),
+             finished_at = ${NOW}, claimed_by = NULL, lease_expires_at = NULL
+       WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ? AND attempt = CASE id ${cases} END`;
+  },
+  /**
+   * status, status, return value ×2, run_at ×2, delay ms ×2, error ×2, uncharge ×3, id, worker,
+   * attempt (finishValues): applies any decided change, fenced; a requested cancellation wins.
+   */
+  finish: `
+    UPDATE task_results
+       SET status = IF(cancel_requested, 'CANCELLED', ?),
+           finished_at = IF(cancel_requested OR ? IN ${FINISHED}, ${NOW}, NULL),
+           return_value = IF(cancel_requested OR ? IS NULL, return_value, ?),
+           run_after = CASE WHEN cancel_requested THEN run_after
+                            WHEN ? IS NOT NULL THEN CAST(? AS DATETIME(3))
+                            WHEN ? IS NOT NULL THEN ${AFTER_NOW}
+                            ELSE run_after END,
+           errors = IF(? IS NULL, errors, JSON_ARRAY_APPEND(errors, '$', JSON_EXTRACT(?, '$'))),
+           started_at = IF(? AND attempt = 1, NULL, started_at),
+           worker_ids = IF(?, JSON_REMOVE(worker_ids, '$[last]'), worker_ids),
+           attempt = attempt - ?,
+           claimed_by = NULL, lease_expires_at = NULL
+     WHERE ${FENCE}`,
+
+  /** ids, worker: a plain read takes no locks; renew then touches exactly those rows by primary key. */
+  held: "SELECT id, attempt, cancel_requested FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?",
+  /** lease ms, ids, worker. */
+  renew: `
+    UPDATE task_results FORCE INDEX (PRIMARY) SET lease_expires_at = ${AFTER_NOW}
+     WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?`,
+
+  /** limit: RUNNING rows whose lease has expired, with the database's now as ISO text. */
+  expired: `
+    SELECT id, attempt, max_attempts, claimed_by, DATE_FORMAT(${NOW}, '%Y-%m-%dT%H:%i:%s.%fZ') AS now FROM task_results
+     WHERE status = 'RUNNING' AND lease_expires_at < ${NOW}
+     LIMIT ?`,
+
+  /** id. */
+  cancelReady: `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} WHERE id = ? AND status = 'READY'`,
+  /** id. */
+  cancelRunning: "UPDATE task_results SET cancel_requested = 1 WHERE id = ? AND status = 'RUNNING'",
+  /** id. */
+  status: 'SELECT status FROM task_results WHERE id = ?',
+
+  /** progress, id, worker, attempt. */
+  progress: `UPDATE task_results SET progress = ? WHERE ${FENCE}`,
+
+  /** id. */
+  find: 'SELECT * FROM task_results WHERE id = ?',
+
+  /** statuses, before (absolute), before ms (relative), queues, limit. */
+  prune: (byQueue: boolean) => `
+    DELETE FROM task_results
+     WHERE status IN (?) AND finished_at < COALESCE(?, ${AFTER_NOW}) ${byQueue ? 'AND queue_name IN (?)' : ''}
+     LIMIT ?`,
+
+  now: `SELECT DATE_FORMAT(${NOW}, '%Y-%m-%dT%H:%i:%s.%fZ') AS now`,
+
+  /** The table exists; with the server's max_allowed_packet. */
+  schema: `
+    SELECT @@max_allowed_packet AS max_packet
+      FROM information_schema.tables
+     WHERE table_schema = DATABASE() AND table_name = 'task_results'`,
+} as const;

@@ -1,0 +1,151 @@
+import { FINISHED_STATUSES } from '../../task-result-status.enum';
+import { INSERT_COLUMNS } from '../shared/insert-columns';
+import { ENQUEUED_CHANNEL } from './pg-channels';
+
+const FINISHED_LITERALS = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ');
+/** The database's now plus `ms` milliseconds: the one clock. */
+const afterNow = (ms: string) => `now() + ${ms} * interval '1 millisecond'`;
+
+/**
+ * The named statements of the PostgreSQL dialect for `table`, the same names as in the other
+ * dialects. 'READY' is a literal throughout: the claim index is partial on it.
+ */
+export function postgresStatements(table: string) {
+  /**
+   * Due rows of one queue (${queue}) in claim order, one index range per priority present: the
+   * priorities are found by skipping through the index from the highest down, and each range
+   * starts at the oldest due row and stops at the first one scheduled later. Rows scheduled or
+   * backing off are never read, whatever their number or priority. Lazily evaluated: the outer
+   * LIMIT stops the walk once enough rows are found.
+   */
+  const dueInQueue = (queue: string) => `
+    SELECT due.id, due.priority, due.run_after FROM (
+      WITH RECURSIVE priorities(priority) AS (
+        SELECT max(priority) FROM ${table} WHERE status = 'READY' AND queue_name = ${queue}
+        UNION ALL
+        SELECT (SELECT max(priority) FROM ${table} WHERE status = 'READY' AND queue_name = ${queue} AND priority < p.priority)
+          FROM priorities AS p WHERE p.priority IS NOT NULL
+      )
+      SELECT priority FROM priorities WHERE priority IS NOT NULL
+    ) AS p CROSS JOIN LATERAL (
+      SELECT id, priority, run_after FROM ${table}
+       WHERE status = 'READY' AND queue_name = ${queue} AND priority = p.priority AND run_after <= now()
+       ORDER BY run_after, id
+       LIMIT $3::int
+         FOR UPDATE SKIP LOCKED
+    ) AS due
+    LIMIT $3::int`;
+  // Across queues, the first rows of each queue (index ranges each) are merged rather than every
+  // READY row of them sorted. Rows locked there but not taken are released when the statement commits.
+  const dueInQueues = (queues: string) => `
+    SELECT head.id FROM ${queues} CROSS JOIN LATERAL (${dueInQueue('q.name')}) AS head
+     ORDER BY head.priority DESC, head.run_after, head.id
+     LIMIT $3::int`;
+  // Any queue: the queues that have READY rows, found by skipping through the index.
+  const queuesWithReadyRows = `
+    WITH RECURSIVE ready_queue(name) AS (
+      SELECT min(queue_name) FROM ${table} WHERE status = 'READY'
+      UNION ALL
+      SELECT (SELECT min(queue_name) FROM ${table} WHERE status = 'READY' AND queue_name > r.name)
+        FROM ready_queue AS r WHERE r.name IS NOT NULL
+    )`;
+  /** $1 worker, $2 lease ms, $3 limit, $4 queue(s): see claimed(). */
+  const claim = (due: string, prelude = '') => `
+    ${prelude}
+    UPDATE ${table} AS t
+       SET status = 'RUNNING', attempt = t.attempt + 1, claimed_by = $1::text, lease_expires_at = ${afterNow('$2::float8')},
+           started_at = COALESCE(t.started_at, now()), last_attempted_at = now(),
+           worker_ids = t.worker_ids || to_jsonb($1::text)
+      FROM (${due}) AS due
+     WHERE t.id = due.id
+    RETURNING t.id, t.task_name, t.queue_name, t.priority, t.args, t.kwargs, t.attempt, t.max_attempts, t.run_after`;
+  /** One array per column, in the order of insertValues. */
+  const insert = `
+    INSERT INTO ${table} (${INSERT_COLUMNS})
+    SELECT id, task_name, 'READY', queue_name, priority, args::jsonb, kwargs::jsonb, backend,
+           COALESCE(run_at, ${afterNow('delay_ms')}), now(), max_attempts, 0, '[]', '[]', false
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
+                  $8::timestamptz[], $9::float8[], $10::int[])
+           AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts)`;
+  return {
+    insert,
+    insertAndNotify: `
+      WITH inserted AS (${insert} RETURNING queue_name)
+      SELECT pg_notify('${ENQUEUED_CHANNEL}', queue_name) FROM (SELECT DISTINCT queue_name FROM inserted) AS queues`,
+    claimOneQueue: claim(dueInQueue('$4::text')),
+    claimQueues: claim(dueInQueues('unnest($4::text[]) AS q(name)')),
+    claimAnyQueue: claim(dueInQueues('(SELECT name FROM ready_queue WHERE name IS NOT NULL) AS q'), queuesWithReadyRows),
+    /**
+     * Applies decided changes (TaskChange), fenced on RUNNING, owner and attempt; with $1 true
+     * also on an expired lease (a rescue). A cancellation requested before it runs wins.
+     * $1 rescue, then one array per field: id, worker, attempt, status, return value, error,
+     * run_at, delay ms, uncharge. Returns the rows written, with their status.
+     */
+    finish: `
+      WITH o AS (
+        -- The changes joined with their rows here, once: the update then joins one relation to
+        -- the table by primary key (joining two CTEs to each other can be planned quadratically).
+        SELECT t.id, o.status, o.return_value, o.error, o.run_at, o.delay_ms, o.uncharge
+          FROM ${table} AS t
+          JOIN unnest($2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::float8[], $10::bool[])
+                 AS o(id, worker, attempt, status, return_value, error, run_at, delay_ms, uncharge) ON o.id = t.id
+         WHERE t.status = 'RUNNING' AND t.claimed_by = o.worker AND t.attempt = o.attempt
+           AND (NOT $1::bool OR t.lease_expires_at < now())
+         ORDER BY t.id
+           FOR UPDATE OF t
+      ), written AS (
+        UPDATE ${table} AS t
+           SET status = CASE WHEN t.cancel_requested THEN 'CANCELLED' ELSE o.status END,
+               finished_at = CASE WHEN t.cancel_requested OR o.status IN (${FINISHED_LITERALS}) THEN now() END,
+               return_value = CASE WHEN t.cancel_requested OR o.return_value IS NULL THEN t.return_value ELSE o.return_value::jsonb END,
+               run_after = CASE WHEN t.cancel_requested THEN t.run_after
+                                WHEN o.run_at IS NOT NULL THEN o.run_at
+                                WHEN o.delay_ms IS NOT NULL THEN ${afterNow('o.delay_ms')}
+                                ELSE t.run_after END,
+               errors = CASE WHEN o.error IS NULL THEN t.errors ELSE t.errors || jsonb_build_array(o.error::jsonb) END,
+               attempt = CASE WHEN o.uncharge THEN t.attempt - 1 ELSE t.attempt END,
+               worker_ids = CASE WHEN o.uncharge THEN t.worker_ids - -1 ELSE t.worker_ids END,
+               started_at = CASE WHEN o.uncharge AND t.attempt = 1 THEN NULL ELSE t.started_at END,
+               claimed_by = NULL, lease_expires_at = NULL
+          FROM o
+         WHERE t.id = o.id
+        RETURNING t.id, t.status
+      )
+      SELECT id, status FROM written`,
+    /** $1 worker, $2 lease ms, $3 ids. Locks in id order, as finish does: the two run concurrently for one worker. */
+    renew: `
+      UPDATE ${table} AS t SET lease_expires_at = ${afterNow('$2::float8')}
+        FROM (SELECT id FROM ${table} WHERE id = ANY($3::uuid[]) AND status = 'RUNNING' AND claimed_by = $1::text ORDER BY id FOR UPDATE) AS held
+       WHERE t.id = held.id AND t.status = 'RUNNING' AND t.claimed_by = $1::text
+      RETURNING t.id, t.attempt, t.cancel_requested`,
+    /** $1 limit: RUNNING rows whose lease has expired, with the database's now. */
+    expired: `
+      SELECT id, attempt, max_attempts, claimed_by, now() AS now FROM ${table}
+       WHERE status = 'RUNNING' AND lease_expires_at < now()
+       LIMIT $1::int`,
+    /** $1 id. */
+    cancelReady: `UPDATE ${table} SET status = 'CANCELLED', finished_at = now() WHERE id = $1::uuid AND status = 'READY'`,
+    /** $1 id. */
+    cancelRunning: `UPDATE ${table} SET cancel_requested = true WHERE id = $1::uuid AND status = 'RUNNING'`,
+    /** $1 id. */
+    status: `SELECT status FROM ${table} WHERE id = $1::uuid`,
+    /** $1 id, $2 worker, $3 attempt, $4 progress. */
+    progress: `
+      UPDATE ${table} SET progress = $4::jsonb
+       WHERE id = $1::uuid AND status = 'RUNNING' AND claimed_by = $2::text AND attempt = $3::int`,
+    /** $1 id. */
+    find: `SELECT * FROM ${table} WHERE id = $1::uuid`,
+    /**
+     * $1 before (absolute) or $2 ms relative to now, $3 limit, $4 queues. Literal statuses
+     * (checked against the enum) let the planner use the partial index of finished rows.
+     */
+    prune: (statusLiterals: string, byQueue: boolean) => `
+      DELETE FROM ${table} WHERE id IN (
+        SELECT id FROM ${table}
+         WHERE status IN (${statusLiterals}) AND finished_at < COALESCE($1::timestamptz, ${afterNow('$2::float8')})
+           ${byQueue ? 'AND queue_name = ANY($4::text[])' : ''}
+         LIMIT $3::int)`,
+    now: 'SELECT now() AS now',
+    schema: 'SELECT to_regclass($1)::text AS found',
+  };
+}

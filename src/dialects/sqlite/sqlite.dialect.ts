@@ -1,0 +1,162 @@
+import type { EntityManager } from 'typeorm';
+import type { AttemptRef } from '../../core/attempt-ref';
+import type { TaskRow } from '../../core/task-row';
+import { isRelative, TaskTime } from '../../core/task-time';
+import { claimed, rescued, TaskChange } from '../../core/task.transitions';
+import type { TaskResultStatus } from '../../task-result-status.enum';
+import { cancelTask } from '../shared/cancel.loop';
+import { collectDueRows } from '../shared/due-rows';
+import { insertValues } from '../shared/insert-columns';
+import { missingTableError } from '../shared/missing-table.error';
+import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask, toSqliteDate } from '../shared/task-row.mapper';
+import type {
+  CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, TaskDialect,
+} from '../task-dialect.interface';
+import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
+import { SQLITE } from './sqlite.statements';
+
+type Row = Record<string, unknown>;
+
+/**
+ * SQLite over a connection port (better-sqlite3 today, any driver implementing
+ * SqliteConnection). Every write is one immediate transaction on the dialect's own connection.
+ */
+export class SqliteDialect implements TaskDialect {
+  readonly name = 'sqlite' as const;
+  readonly workerUnsupported?: string;
+
+  constructor(private readonly connection: SqliteConnection, options: { sharedConnection?: boolean } = {}) {
+    if (options.sharedConnection) {
+      // Its writes would run inside whatever transaction the application has open on the one
+      // connection, and be rolled back with it.
+      this.workerUnsupported = 'A worker cannot run on an in-memory SQLite database (`database: \':memory:\'`): ' +
+        'it exists on the application\'s one connection, where the worker\'s writes would join the application\'s ' +
+        'open transactions and be rolled back with them. Use a database file.';
+    }
+  }
+
+  async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
+    const text = dateFormatter(toSqliteDate);
+    if (manager) {
+      // Through the caller's query runner, so the rows commit or roll back with its transaction.
+      for (const row of rows) await manager.query(SQLITE.insert, insertValues(row, text));
+      return;
+    }
+    // One prepared statement per row in one transaction beats a multi-row INSERT in SQLite: no
+    // SQL text to build or parse per batch.
+    await this.connection.immediate(async (tx) => {
+      for (const row of rows) await tx.run(SQLITE.insert, insertValues(row, text));
+    });
+  }
+
+  async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
+    const change = claimed(workerId, leaseMs);
+    const lease = (change.leaseExpiresAt as { afterNow: number }).afterNow;
+    const rows = await this.connection.immediate(async (tx) => {
+      const due = await collectDueRows(queues, limit, probes(tx));
+      if (due.length === 0) return [];
+      return tx.all(SQLITE.claim, [change.claimedBy, lease, change.claimedBy, JSON.stringify(due.map((row) => row.id))]);
+    });
+    // RETURNING does not keep the order of the rows it was given.
+    return rows.sort(claimOrder).map((row) => toClaimedTask(row));
+  }
+
+  async finish(workerId: string, changes: TaskChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.connection.immediate(async (tx) => {
+      for (const change of changes) await tx.run(SQLITE.finish, finishValues(workerId, change));
+    });
+  }
+
+  async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
+    const rows = await this.connection.immediate((tx) =>
+      tx.all<{ id: string; attempt: number; cancel_requested: number }>(SQLITE.renew, [leaseMs, workerId, JSON.stringify(ids)]));
+    return {
+      held: rows.map((row) => ({ id: row.id, attempt: row.attempt })),
+      cancelRequested: rows.filter((row) => row.cancel_requested).map((row) => row.id),
+    };
+  }
+
+  async rescue(limit: number): Promise<string[]> {
+    // Nearly always there is nothing to rescue: find that out without taking the write lock.
+    if ((await this.connection.all(SQLITE.expired, [1])).length === 0) return [];
+    return this.connection.immediate(async (tx) => {
+      const rows = await tx.all<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }>(SQLITE.expired, [limit]);
+      for (const row of rows) {
+        const change = rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by },
+          new Date(`${row.now.replace(' ', 'T')}Z`));
+        await tx.run(SQLITE.finish, finishValues(row.claimed_by, change));
+      }
+      return rows.map((row) => row.id);
+    });
+  }
+
+  cancel(id: string): Promise<CancelOutcome> {
+    return cancelTask(id, {
+      cancelReady: async (taskId) => (await this.connection.run(SQLITE.cancelReady, [taskId])).changes > 0,
+      cancelRunning: async (taskId) => (await this.connection.run(SQLITE.cancelRunning, [taskId])).changes > 0,
+      status: async (taskId) => (await this.connection.get<{ status: TaskResultStatus }>(SQLITE.status, [taskId]))?.status ?? null,
+    });
+  }
+
+  async progress(workerId: string, ref: AttemptRef, progress: string): Promise<void> {
+    await this.connection.run(SQLITE.progress, [progress, ref.id, workerId, ref.attempt]);
+  }
+
+  async find(id: string): Promise<Partial<TaskRow> | null> {
+    const row = await this.connection.get(SQLITE.find, [id]);
+    return row ? mapTaskRow(row) : null;
+  }
+
+  async prune({ olderThan, statuses, queues, batchSize }: PruneRequest): Promise<number> {
+    const sql = SQLITE.prune(statuses.length, queues?.length ?? null);
+    const params = [...statuses, ...timeParams(olderThan), ...(queues ?? []), batchSize];
+    return (await this.connection.run(sql, params)).changes;
+  }
+
+  async now(): Promise<Date> {
+    const row = await this.connection.get<{ now: string }>(SQLITE.now);
+    return new Date(`${row!.now.replace(' ', 'T')}Z`);
+  }
+
+  async checkSchema(): Promise<void> {
+    if (!(await this.connection.get(SQLITE.schema))) throw missingTableError();
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}
+
+function probes(tx: SqliteStatementRunner) {
+  return {
+    async queuesWithReadyRows(): Promise<string[]> {
+      const names: string[] = [];
+      for (let after = ''; ;) {
+        const row = await tx.get<{ name: string | null }>(SQLITE.nextQueue, [after]);
+        if (row?.name === null || row?.name === undefined) return names;
+        names.push((after = row.name));
+      }
+    },
+    async topPriority(queue: string, below: number | null): Promise<number | null> {
+      const row = below === null
+        ? await tx.get<{ priority: number | null }>(SQLITE.topPriority, [queue])
+        : await tx.get<{ priority: number | null }>(SQLITE.topPriorityBelow, [queue, below]);
+      return row?.priority ?? null;
+    },
+    dueAt: (queue: string, priority: number, limit: number): Promise<Row[]> => tx.all(SQLITE.dueAt, [queue, priority, limit]),
+  };
+}
+
+/** `[text, null]` for an absolute time, `[null, ms]` for one relative to the database's now. */
+function timeParams(time: TaskTime): [string | null, number | null] {
+  return isRelative(time) ? [null, time.afterNow] : [toSqliteDate(time.at), null];
+}
+
+function finishValues(workerId: string, change: TaskChange): unknown[] {
+  const [at, delay] = change.runAfter ? timeParams(change.runAfter) : [null, null];
+  const error = change.error ? JSON.stringify(change.error) : null;
+  const uncharge = change.uncharge ? 1 : 0;
+  return [change.status, change.status, change.returnValue, at, at, delay, delay, error, error, uncharge, uncharge, uncharge,
+    change.ref.id, workerId, change.ref.attempt];
+}

@@ -1,0 +1,107 @@
+import { INSERT_COLUMNS } from '../shared/insert-columns';
+
+/**
+ * SQLite's clock, in the format rows are stored in (`YYYY-MM-DD HH:MM:SS.SSS`, UTC, as TypeORM
+ * writes it), so text comparison is time order and the claim index stays usable. 'now' is the
+ * same for the whole statement.
+ */
+const NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+/** The database's now plus a parameter in milliseconds (negative: before now). */
+const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ? / 1000.0))";
+/** A time given as two parameters, `[text, null]` absolute or `[null, ms]` relative (see timeParams). */
+const TIME = `COALESCE(?, ${AFTER_NOW})`;
+
+const list = (count: number) => Array(count).fill('?').join(', ');
+const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
+
+/**
+ * The named statements of the SQLite dialect, each readable alone; the same names as in the
+ * other dialects. Parameters are positional, in the order of each comment.
+ */
+export const SQLITE = {
+  /** id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts (insertValues). */
+  insert: `
+    INSERT INTO task_results (${INSERT_COLUMNS})
+    VALUES (?, ?, 'READY', ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0)`,
+
+  /** For a claim of every queue: the next queue with READY rows after ? ('' for the first). */
+  nextQueue: `SELECT min(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?`,
+  /** queue: the highest priority of its READY rows. */
+  topPriority: `SELECT max(priority) AS priority FROM task_results WHERE status = 'READY' AND queue_name = ?`,
+  /** queue, below: the highest priority of its READY rows under `below`. */
+  topPriorityBelow: `SELECT max(priority) AS priority FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < ?`,
+  /** queue, priority, limit: its due rows at that priority, oldest first. */
+  dueAt: `
+    SELECT id, priority, run_after FROM task_results
+     WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}
+     ORDER BY run_after, id
+     LIMIT ?`,
+  /** worker, lease_ms, worker, ids (JSON array): RUNNING under a lease, attempt + 1 (see claimed()). */
+  claim: `
+    UPDATE task_results
+       SET status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
+           started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
+           worker_ids = json_insert(worker_ids, '$[#]', ?)
+     WHERE id IN (SELECT value FROM json_each(?)) AND status = 'READY'
+    RETURNING id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after`,
+
+  /**
+   * status, status, return_value, run_at, run_at, delay_ms, delay_ms, error, error, uncharge,
+   * uncharge, uncharge, id, worker, attempt (finishValues). Applies a decided change, fenced;
+   * a cancellation requested before it runs wins (see ifCancelRequested).
+   */
+  finish: `
+    UPDATE task_results
+       SET status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE ? END,
+           finished_at = CASE WHEN cancel_requested OR ? IN ${FINISHED} THEN ${NOW} END,
+           return_value = CASE WHEN cancel_requested THEN return_value ELSE COALESCE(?, return_value) END,
+           run_after = CASE WHEN cancel_requested THEN run_after
+                            WHEN ? IS NOT NULL THEN ?
+                            WHEN ? IS NOT NULL THEN ${AFTER_NOW}
+                            ELSE run_after END,
+           errors = CASE WHEN ? IS NULL THEN errors ELSE json_insert(errors, '$[#]', json(?)) END,
+           attempt = attempt - ?,
+           worker_ids = CASE WHEN ? THEN json_remove(worker_ids, '$[#-1]') ELSE worker_ids END,
+           started_at = CASE WHEN ? AND attempt = 1 THEN NULL ELSE started_at END,
+           claimed_by = NULL, lease_expires_at = NULL
+     WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`,
+
+  /** lease_ms, worker, ids (JSON array). */
+  renew: `
+    UPDATE task_results SET lease_expires_at = ${AFTER_NOW}
+     WHERE status = 'RUNNING' AND claimed_by = ? AND id IN (SELECT value FROM json_each(?))
+    RETURNING id, attempt, cancel_requested`,
+
+  /** limit: RUNNING rows whose lease has expired, with the database's now. */
+  expired: `
+    SELECT id, attempt, max_attempts, claimed_by, ${NOW} AS now FROM task_results
+     WHERE status = 'RUNNING' AND lease_expires_at < ${NOW}
+     LIMIT ?`,
+
+  /** id. */
+  cancelReady: `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} WHERE id = ? AND status = 'READY'`,
+  /** id. */
+  cancelRunning: `UPDATE task_results SET cancel_requested = 1 WHERE id = ? AND status = 'RUNNING'`,
+  /** id. */
+  status: `SELECT status FROM task_results WHERE id = ?`,
+
+  /** progress, id, worker, attempt. */
+  progress: `
+    UPDATE task_results SET progress = ?
+     WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`,
+
+  /** id. */
+  find: `SELECT * FROM task_results WHERE id = ?`,
+
+  /** statuses…, before_at, before_delay_ms, queues…, limit. */
+  prune: (statuses: number, queues: number | null) => `
+    DELETE FROM task_results WHERE id IN (
+      SELECT id FROM task_results
+       WHERE status IN (${list(statuses)}) AND finished_at < ${TIME}
+         ${queues === null ? '' : `AND queue_name IN (${list(queues)})`}
+       LIMIT ?)`,
+
+  now: `SELECT ${NOW} AS now`,
+
+  schema: `SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'task_results'`,
+} as const;

@@ -1,0 +1,220 @@
+import { DataSource } from 'typeorm';
+import { createDialect } from '../../src/dialects/create-dialect';
+import type { NewTaskRow, TaskDialect } from '../../src/dialects/task-dialect.interface';
+import type { TaskRow } from '../../src/core/task-row';
+import type { TaskTime } from '../../src/core/task-time';
+import {
+  applyChange, cancelled, failed, released, rescued, succeeded, TaskChange,
+} from '../../src/core/task.transitions';
+import { newTaskId } from '../../src/task-id';
+import { TaskResultStatus } from '../../src/task-result-status.enum';
+import { createDatabase, TestDatabase, TestDb } from '../support/test-database';
+
+/**
+ * Every named statement and every transition of every dialect, built directly from a
+ * DataSource, against each database in one run (River's riverdrivertest, Oban's engine loop).
+ * Each change is also applied in memory with applyChange: the database must agree with it.
+ */
+const DATABASES = (process.env.DIALECT_DBS ?? 'sqlite,postgres,mysql').split(',') as TestDb[];
+const ERROR = { name: 'Error', message: 'boom', traceback: 'at task', attempt: 1, failedAt: '2030-01-01T00:00:00.000Z' };
+/** Databases and this process share the machine's clock; statements take well under this. */
+const CLOCK_SLACK_MS = 2_000;
+
+describe.each(DATABASES)('dialect %s', (type) => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  let dialect: TaskDialect;
+  let queue: string;
+
+  beforeAll(async () => {
+    db = await createDatabase(type);
+    dataSource = await new DataSource(db.options).initialize();
+    dialect = createDialect(dataSource);
+    await dialect.checkSchema();
+  });
+  afterAll(async () => {
+    await dialect?.close();
+    await dataSource?.destroy();
+    await db?.cleanup();
+  });
+  // A queue per test: the tests share one table and never see one another's rows.
+  beforeEach(() => {
+    queue = `q-${newTaskId()}`;
+  });
+
+  function row(overrides: Partial<NewTaskRow> = {}): NewTaskRow {
+    return {
+      id: newTaskId(), taskName: 'T.run', queueName: queue, priority: 0, args: '[1]', kwargs: '{}', backend: 'database',
+      runAfter: { afterNow: 0 }, enqueuedAt: new Date(), maxAttempts: 3, values: { args: [1], kwargs: {} }, ...overrides,
+    };
+  }
+  async function insert(...rows: NewTaskRow[]): Promise<string[]> {
+    await dialect.insert(rows);
+    return rows.map((r) => r.id);
+  }
+  async function find(id: string): Promise<TaskRow> {
+    return (await dialect.find(id)) as TaskRow;
+  }
+  const claim = (workerId = 'w1', limit = 10, leaseMs = 60_000, queues: string[] | null = [queue]) =>
+    dialect.claim({ workerId, queues, limit, leaseMs });
+  const near = (actual: Date | null, expected: number) => {
+    expect(actual).toBeInstanceOf(Date);
+    expect(Math.abs(actual!.getTime() - expected)).toBeLessThan(CLOCK_SLACK_MS);
+  };
+
+  it('now: the database clock', async () => {
+    near(await dialect.now(), Date.now());
+  });
+
+  it('insert + find: enqueue time and relative runAfter by the database clock, absolute runAfter to the millisecond', async () => {
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_123);
+    const [now, later, fixed] = await insert(row(), row({ runAfter: { afterNow: 90_000 } }), row({ runAfter: { at } }));
+    const dbNow = (await dialect.now()).getTime();
+    const stored = await find(now);
+    expect(stored).toMatchObject({ status: TaskResultStatus.READY, queueName: queue, args: [1], kwargs: {}, maxAttempts: 3, errors: [], workerIds: [], cancelRequested: false });
+    near(stored.enqueuedAt, dbNow);
+    expect(stored.runAfter).toEqual(stored.enqueuedAt);
+    near((await find(later)).runAfter, dbNow + 90_000);
+    expect((await find(fixed)).runAfter.getTime()).toBe(at.getTime());
+    expect(await dialect.find(newTaskId())).toBeNull();
+  });
+
+  it('claim: due READY rows only, in priority, run_after, id order, up to the limit, leased by the database clock', async () => {
+    const old = { at: new Date(Date.now() - 60_000) };
+    const ids = await insert(
+      row({ priority: 0 }), row({ priority: 5 }), row({ priority: 0, runAfter: old }), row({ priority: 5, runAfter: { afterNow: 60_000 } }),
+      row({ priority: -3 }),
+    );
+    const first = await claim('w1', 2, 30_000);
+    expect(first.map((task) => task.id)).toEqual([ids[1], ids[2]]);
+    expect(first[0]).toMatchObject({ attempt: 1, maxAttempts: 3, queueName: queue, taskName: 'T.run', priority: 5 });
+    const stored = await find(ids[1]);
+    expect(stored).toMatchObject({ status: TaskResultStatus.RUNNING, claimedBy: 'w1', workerIds: ['w1'] });
+    near(stored.leaseExpiresAt, (await dialect.now()).getTime() + 30_000);
+    near(stored.startedAt, Date.now());
+    expect((await claim('w2')).map((task) => task.id)).toEqual([ids[0], ids[4]]);
+    expect(await claim('w3')).toEqual([]);
+  });
+
+  it('claim: rows scheduled later at a higher priority never hide due ones', async () => {
+    const future = Array.from({ length: 50 }, () => row({ priority: 10, runAfter: { afterNow: 86_400_000 } }));
+    const backingOff = Array.from({ length: 20 }, (_, i) => row({ priority: i % 5, runAfter: { afterNow: 3_600_000 } }));
+    const due = [row({ priority: 0 }), row({ priority: 2 }), row({ priority: -1 })];
+    await insert(...future, ...backingOff, ...due);
+    expect((await claim('w1', 10)).map((task) => task.id)).toEqual([due[1].id, due[0].id, due[2].id]);
+  });
+
+  it('claim: across several queues and every queue, merged in claim order', async () => {
+    const other = `${queue}-b`;
+    const [a, b, c] = await insert(row({ priority: 1 }), row({ queueName: other, priority: 2 }), row({ queueName: other, priority: 0 }));
+    expect((await claim('w1', 2, 60_000, [queue, other])).map((task) => task.id)).toEqual([b, a]);
+    const any = await claim('w1', 1000, 60_000, null);
+    expect(any.map((task) => task.id)).toContain(c);
+  });
+
+  const transitions: [string, (t: { id: string; attempt: number; maxAttempts: number }) => TaskChange][] = [
+    ['succeeded', (t) => succeeded(t, '"done"')],
+    ['retried', (t) => failed(t, ERROR, { retryable: true, backoff: 5_000 })],
+    ['failed', (t) => failed(t, ERROR, { retryable: false })],
+    ['cancelled', (t) => cancelled(t)],
+    ['released', (t) => released(t)],
+    ['rescued', (t) => rescued({ ...t, claimedBy: 'w1' }, new Date('2030-01-01T00:00:00.000Z'))],
+  ];
+  describe.each([false, true])('finish, cancellation requested first: %s', (cancelFirst) => {
+    it.each(transitions)('%s: the row becomes what applyChange says', async (_, decide) => {
+      const [id] = await insert(row());
+      const [task] = await claim('w1');
+      if (cancelFirst) expect(await dialect.cancel(id)).toBe('requested');
+      const before = await find(id);
+      const change = decide(task);
+      await dialect.finish('w1', [change]);
+      const after = await find(id);
+      const expected = { ...before };
+      expect(applyChange(expected, 'w1', change, after.finishedAt ?? new Date())).toBe(true);
+      expect(after).toMatchObject({
+        status: expected.status, errors: expected.errors, workerIds: expected.workerIds, storedReturnValue: expected.storedReturnValue,
+        claimedBy: null, leaseExpiresAt: null, startedAt: expected.startedAt, cancelRequested: cancelFirst,
+      });
+      expect(after.finishedAt === null).toBe(expected.finishedAt === null);
+      if (change.runAfter && !cancelFirst) {
+        near(after.runAfter, (await dialect.now()).getTime() + (change.runAfter as { afterNow: number }).afterNow);
+      } else {
+        expect(after.runAfter).toEqual(before.runAfter);
+      }
+      // Fenced: a second write of the same change, or another worker's, changes nothing.
+      await dialect.finish('w1', [change]);
+      await dialect.finish('w2', [succeeded(task, '"other"')]);
+      expect(await find(id)).toEqual(after);
+    });
+  });
+
+  it('finish: a batch of mixed changes in one call', async () => {
+    const ids = await insert(row(), row(), row(), row());
+    const tasks = await claim('w1');
+    await dialect.finish('w1', [succeeded(tasks[0], '1'), failed(tasks[1], ERROR, { retryable: false }), succeeded(tasks[2], '"x"'), released(tasks[3])]);
+    expect((await Promise.all(ids.map(find))).map((r) => r.status)).toEqual([
+      TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED, TaskResultStatus.SUCCESSFUL, TaskResultStatus.READY,
+    ]);
+    expect((await find(ids[2])).storedReturnValue).toBe('x');
+  });
+
+  it('renew: extends the leases held, reports cancellation requests, ignores rows held by others', async () => {
+    const [a, b, c] = await insert(row(), row(), row());
+    await claim('w1', 2, 1_000);
+    await claim('w2', 1);
+    await dialect.cancel(b);
+    const renewal = await dialect.renew('w1', [a, b, c], 60_000);
+    expect(renewal.held.sort((x, y) => x.id.localeCompare(y.id))).toEqual([{ id: a, attempt: 1 }, { id: b, attempt: 1 }].sort((x, y) => x.id.localeCompare(y.id)));
+    expect(renewal.cancelRequested).toEqual([b]);
+    near((await find(a)).leaseExpiresAt, (await dialect.now()).getTime() + 60_000);
+  });
+
+  it('rescue: expired leases only; READY with a WorkerLostError, FAILED on the last attempt, CANCELLED when requested', async () => {
+    const [retry, last, cancel, live] = await insert(row(), row({ maxAttempts: 1 }), row(), row());
+    await claim('gone', 3, 1);
+    await claim('alive', 1, 60_000);
+    await dialect.cancel(cancel);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await dialect.rescue(100)).sort()).toEqual([retry, last, cancel].sort());
+    expect(await find(retry)).toMatchObject({ status: TaskResultStatus.READY, claimedBy: null, errors: [expect.objectContaining({ name: 'WorkerLostError', attempt: 1 })] });
+    expect((await find(retry)).errors[0].message).toContain('Worker gone stopped renewing its lease');
+    expect(await find(last)).toMatchObject({ status: TaskResultStatus.FAILED });
+    expect(await find(cancel)).toMatchObject({ status: TaskResultStatus.CANCELLED });
+    expect(await find(live)).toMatchObject({ status: TaskResultStatus.RUNNING, claimedBy: 'alive' });
+    expect(await dialect.rescue(100)).toEqual([]);
+  });
+
+  it('cancel: READY at once, RUNNING requested, finished left alone, unknown missing', async () => {
+    const [ready, running] = await insert(row(), row({ runAfter: { afterNow: -1_000 } }));
+    await claim('w1', 1);
+    expect(await dialect.cancel(ready)).toBe('cancelled');
+    expect(await find(ready)).toMatchObject({ status: TaskResultStatus.CANCELLED });
+    near((await find(ready)).finishedAt, (await dialect.now()).getTime());
+    expect(await dialect.cancel(running)).toBe('requested');
+    expect(await find(running)).toMatchObject({ status: TaskResultStatus.RUNNING, cancelRequested: true });
+    expect(await dialect.cancel(ready)).toBe('finished');
+    expect(await dialect.cancel(newTaskId())).toBe('missing');
+  });
+
+  it('progress: fenced on worker and attempt', async () => {
+    const [id] = await insert(row());
+    const [task] = await claim('w1');
+    await dialect.progress('w2', task, JSON.stringify({ current: 9, total: null, message: null }));
+    await dialect.progress('w1', { id, attempt: 2 }, JSON.stringify({ current: 8, total: null, message: null }));
+    expect((await find(id)).progress).toBeNull();
+    await dialect.progress('w1', task, JSON.stringify({ current: 1, total: 2, message: 'half' }));
+    expect((await find(id)).progress).toEqual({ current: 1, total: 2, message: 'half' });
+  });
+
+  it('prune: finished rows older than a time relative to the database clock, one batch at a time', async () => {
+    const ids = await insert(row(), row(), row(), row());
+    const tasks = await claim('w1');
+    await dialect.finish('w1', tasks.slice(0, 3).map((task) => succeeded(task, 'null')));
+    const request = (olderThan: TaskTime, batchSize: number) =>
+      ({ olderThan, statuses: [TaskResultStatus.SUCCESSFUL], queues: [queue], batchSize });
+    expect(await dialect.prune(request({ afterNow: -60_000 }, 10))).toBe(0);
+    expect(await dialect.prune(request({ afterNow: 1_000 }, 2))).toBe(2);
+    expect(await dialect.prune(request({ at: new Date(Date.now() + 60_000) }, 2))).toBe(1);
+    expect(await dialect.find(ids[3])).not.toBeNull();
+  });
+});
