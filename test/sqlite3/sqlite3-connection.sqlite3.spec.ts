@@ -50,7 +50,9 @@ describe('Sqlite3Connection', () => {
     file = join(dir, 'tasks.sqlite');
     other = await Other.open(file);
     await other.exec('CREATE TABLE items (name TEXT NOT NULL); CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0)');
-    connection = await Sqlite3Connection.open(sqlite3, file);
+    connection = Sqlite3Connection.open(sqlite3, file);
+    // Opening switches the file to WAL, which needs a moment without other writers.
+    await connection.get('SELECT 1 AS opened');
   });
   afterEach(async () => {
     await connection.close();
@@ -58,8 +60,7 @@ describe('Sqlite3Connection', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const names = () => connection.read((session) => session.all<{ name: string }>('SELECT name FROM items ORDER BY name'))
-    .then((rows) => rows.map((row) => row.name));
+  const names = () => connection.all<{ name: string }>('SELECT name FROM items ORDER BY name').then((rows) => rows.map((row) => row.name));
 
   it('puts the file in WAL mode', async () => {
     const fresh = await Other.open(file);
@@ -71,21 +72,21 @@ describe('Sqlite3Connection', () => {
   });
 
   it('never lets two writes of one connection interleave: a rolled-back write takes nothing of the other with it', async () => {
-    const failing = connection.write(async (session) => {
-      await session.run('INSERT INTO items VALUES (?)', ['rolled back']);
+    const failing = connection.immediate(async (tx) => {
+      await tx.run('INSERT INTO items VALUES (?)', ['rolled back']);
       await pause(50);
       throw new Error('task failed');
     });
-    const committed = connection.write((session) => session.run('INSERT INTO items VALUES (?)', ['kept']));
+    const committed = connection.immediate((tx) => tx.run('INSERT INTO items VALUES (?)', ['kept']));
     await expect(failing).rejects.toThrow('task failed');
-    await expect(committed).resolves.toBe(1);
+    await expect(committed).resolves.toEqual({ changes: 1 });
     expect(await names()).toEqual(['kept']);
   });
 
   it('does not let a read see a write that is still in progress', async () => {
     let release!: () => void;
-    const writing = connection.write(async (session) => {
-      await session.run('INSERT INTO items VALUES (?)', ['uncommitted']);
+    const writing = connection.immediate(async (tx) => {
+      await tx.run('INSERT INTO items VALUES (?)', ['uncommitted']);
       await new Promise<void>((resolve) => (release = resolve));
       throw new Error('rolled back');
     });
@@ -100,7 +101,7 @@ describe('Sqlite3Connection', () => {
 
   it('waits for another connection’s write lock without stalling the event loop, and lets reads through meanwhile', async () => {
     await other.exec("BEGIN IMMEDIATE; INSERT INTO items VALUES ('other')");
-    const write = connection.write((session) => session.run('INSERT INTO items VALUES (?)', ['mine']));
+    const write = connection.immediate((tx) => tx.run('INSERT INTO items VALUES (?)', ['mine']));
     const written = settled(write);
     // Longer than SQLite's own busy wait: the write is retried from JavaScript.
     await pause(300);
@@ -109,18 +110,19 @@ describe('Sqlite3Connection', () => {
     expect(await names()).toEqual([]);
     expect(written()).toBe(false);
     await other.exec('COMMIT');
-    await expect(write).resolves.toBe(1);
+    await expect(write).resolves.toEqual({ changes: 1 });
     expect(await names()).toEqual(['mine', 'other']);
   });
 
   it('fails with SQLITE_BUSY once busyTimeoutMs has passed, leaving no transaction open', async () => {
-    const impatient = await Sqlite3Connection.open(sqlite3, file, { busyTimeoutMs: 200 });
+    const impatient = Sqlite3Connection.open(sqlite3, file, { busyTimeoutMs: 200 });
     try {
+      await impatient.get('SELECT 1 AS opened');
       await other.exec('BEGIN IMMEDIATE');
-      const error = await impatient.write((session) => session.run('INSERT INTO items VALUES (?)', ['late'])).catch((e: unknown) => e);
+      const error = await impatient.immediate((tx) => tx.run('INSERT INTO items VALUES (?)', ['late'])).catch((e: unknown) => e);
       expect(isBusy(error)).toBe(true);
       await other.exec('ROLLBACK');
-      await impatient.write((session) => session.run('INSERT INTO items VALUES (?)', ['after']));
+      await impatient.immediate((tx) => tx.run('INSERT INTO items VALUES (?)', ['after']));
       // Had the failed write left its transaction open, the other connection could not write now.
       await other.exec("INSERT INTO items VALUES ('other')");
       expect(await names()).toEqual(['after', 'other']);
@@ -130,23 +132,24 @@ describe('Sqlite3Connection', () => {
   });
 
   it('rolls back and rethrows when the work fails, and the connection goes on', async () => {
-    await expect(connection.write(async (session) => {
-      await session.run('INSERT INTO items VALUES (?)', ['half']);
-      await session.run('INSERT INTO items VALUES (?)', [null]);
+    await expect(connection.immediate(async (tx) => {
+      await tx.run('INSERT INTO items VALUES (?)', ['half']);
+      await tx.run('INSERT INTO items VALUES (?)', [null]);
     })).rejects.toThrow(/NOT NULL/);
-    await connection.write((session) => session.run('INSERT INTO items VALUES (?)', ['whole']));
+    await connection.immediate((tx) => tx.run('INSERT INTO items VALUES (?)', ['whole']));
     expect(await names()).toEqual(['whole']);
   });
 
   it('returns the rows of UPDATE … RETURNING and the changes of a run', async () => {
-    await connection.write((session) => session.run('INSERT INTO items VALUES (?), (?)', ['a', 'b']));
-    const rows = await connection.write((session) => session.all("UPDATE items SET name = name || '!' RETURNING name"));
+    await connection.immediate((tx) => tx.run('INSERT INTO items VALUES (?), (?)', ['a', 'b']));
+    const rows = await connection.immediate((tx) => tx.all("UPDATE items SET name = name || '!' RETURNING name"));
     expect(rows.map((row) => row.name).sort()).toEqual(['a!', 'b!']);
-    expect(await connection.write((session) => session.run("DELETE FROM items WHERE name = 'a!'"))).toBe(1);
+    expect(await connection.run("DELETE FROM items WHERE name = 'a!'")).toEqual({ changes: 1 });
+    expect(await connection.get('SELECT count(*) AS n FROM items')).toEqual({ n: 1 });
   });
 
   it('leaves no read snapshot open after a cached statement, so the WAL can be checkpointed to the end', async () => {
-    await connection.write((session) => session.run('INSERT INTO items VALUES (?)', ['a']));
+    await connection.immediate((tx) => tx.run('INSERT INTO items VALUES (?)', ['a']));
     for (let i = 0; i < 3; i++) expect(await names()).toEqual(['a']);
     // The other connection reads once to see that the file is in WAL mode now.
     expect(await other.all('SELECT count(*) AS n FROM items')).toEqual([{ n: 1 }]);
@@ -154,7 +157,7 @@ describe('Sqlite3Connection', () => {
   });
 
   it('loses no update when writes of several connections and processes read and write back the same row', async () => {
-    const second = await Sqlite3Connection.open(sqlite3, file);
+    const second = Sqlite3Connection.open(sqlite3, file);
     const children = [1, 2].map(() => new Promise<number | null>((resolve) => {
       const child = spawn(process.execPath, ['-r', join(ROOT, 'test/support/register-ts.js'), join(ROOT, 'test/fixtures/sqlite3-counter.ts'), file, '40'], {
         cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'],
@@ -167,17 +170,17 @@ describe('Sqlite3Connection', () => {
     } finally {
       await second.close();
     }
-    expect(await connection.read((session) => session.all('SELECT n FROM counter'))).toEqual([{ n: 160 }]);
+    expect(await connection.all('SELECT n FROM counter')).toEqual([{ n: 160 }]);
   });
 
   it('finishes the sections already asked for when closed, and refuses later ones', async () => {
-    const pending = connection.write(async (session) => {
+    const pending = connection.immediate(async (tx) => {
       await pause(20);
-      return session.run('INSERT INTO items VALUES (?)', ['before close']);
+      return tx.run('INSERT INTO items VALUES (?)', ['before close']);
     });
     await connection.close();
-    await expect(pending).resolves.toBe(1);
-    await expect(connection.read((session) => session.all('SELECT 1'))).rejects.toThrow('closed');
+    await expect(pending).resolves.toEqual({ changes: 1 });
+    await expect(connection.all('SELECT 1')).rejects.toThrow('closed');
     expect(await other.all('SELECT name FROM items')).toEqual([{ name: 'before close' }]);
   });
 });

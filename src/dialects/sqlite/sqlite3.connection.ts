@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'sqlite3';
 import { FifoLock } from './fifo.lock';
+import type { SqliteConnection, SqliteParams, SqliteStatementRunner } from './sqlite-connection';
 
 /** The `sqlite3` module as TypeORM 0.3 has loaded it (`driver.sqlite`). */
 export interface Sqlite3Module {
@@ -9,19 +10,8 @@ export interface Sqlite3Module {
   };
 }
 
-/** Positional values, or named ones keyed with their prefix as the SQL writes them (`{ '@now': … }`). */
-export type Sqlite3Params = readonly unknown[] | Readonly<Record<string, unknown>>;
-
-/** The statements of one section; valid only until the section's promise settles. */
-export interface Sqlite3Session {
-  /** Every row (also of `… RETURNING`). */
-  all<T = Record<string, unknown>>(sql: string, params?: Sqlite3Params): Promise<T[]>;
-  /** Resolves with the number of rows changed. */
-  run(sql: string, params?: Sqlite3Params): Promise<number>;
-}
-
 export interface Sqlite3ConnectionOptions {
-  /** How long one write may keep finding the database locked by another connection before it fails with SQLITE_BUSY. */
+  /** How long one call may keep finding the database locked by another connection before it fails with SQLITE_BUSY. */
   busyTimeoutMs?: number;
 }
 
@@ -32,7 +22,8 @@ export interface Sqlite3OpenOptions extends Sqlite3ConnectionOptions {
   key?: string;
 }
 
-const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+/** How long a write waits for the database to be free before it fails with SQLITE_BUSY. */
+export const SQLITE3_BUSY_TIMEOUT_MS = 10_000;
 /**
  * How long SQLite's own busy handler waits before the connection gives up its turn. It sleeps on
  * a libuv thread, not the event loop, but while it sleeps the connection runs nothing else: a
@@ -44,75 +35,97 @@ const IN_SQLITE_BUSY_WAIT_MS = 50;
 const MAX_RETRY_PAUSE_MS = 50;
 
 /**
- * One connection of the asynchronous `sqlite3` driver, shared by every statement of the dialect.
+ * The SQLite port over the asynchronous `sqlite3` driver: one connection, shared by every
+ * statement of the dialect.
  *
- * The driver runs each statement on a libuv thread and keeps no order between statements that
- * are in flight together, so a transaction spread over several awaits would take in any
- * statement issued meanwhile. Sections therefore take turns (`FifoLock`): writes among
- * themselves for the whole of their retries, and every section for each try on the connection.
- * Writes begin with `BEGIN IMMEDIATE`, so they take the write lock before reading anything: a
- * deferred transaction that read first could never get it once another connection committed
- * (SQLITE_BUSY_SNAPSHOT in WAL mode), whatever the busy timeout.
+ * The driver runs each statement on a libuv thread and keeps no order between statements in
+ * flight together, so a transaction spread over several awaits would take in any statement
+ * issued meanwhile. Calls therefore take turns (`FifoLock`): writes among themselves for the
+ * whole of their retries, and every call for each try on the connection, so a read can run
+ * between two tries of a write that waits for another process. Writes begin with
+ * `BEGIN IMMEDIATE`: a deferred transaction that read first could never get the write lock once
+ * another connection had committed (SQLITE_BUSY_SNAPSHOT in WAL mode), whatever the busy timeout.
  */
-export class Sqlite3Connection {
+export class Sqlite3Connection implements SqliteConnection {
   private readonly connectionTurn = new FifoLock();
   private readonly writeTurn = new FifoLock();
   private readonly statements = new Map<string, Promise<Statement>>();
-  private readonly session: Sqlite3Session;
   private readonly busyTimeoutMs: number;
   private closed = false;
+  private readonly runner: SqliteStatementRunner = {
+    all: (sql, params) => this.statement(sql).then((statement) => allRows(statement, params)),
+    get: <R>(sql: string, params?: SqliteParams) => this.statement(sql).then((statement) => allRows<R>(statement, params)).then((rows) => rows[0]),
+    run: (sql, params) => this.statement(sql).then((statement) => runChanges(statement, params)),
+  };
 
   private constructor(
-    private readonly db: Database,
+    private readonly opened: Promise<Database>,
     private readonly ownsDatabase: boolean,
     options: Sqlite3ConnectionOptions,
   ) {
-    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-    this.session = {
-      all: (sql, params) => this.statement(sql).then((statement) => allRows(statement, params)),
-      run: (sql, params) => this.statement(sql).then((statement) => runChanges(statement, params)),
-    };
+    this.busyTimeoutMs = options.busyTimeoutMs ?? SQLITE3_BUSY_TIMEOUT_MS;
+    // A failure to open is reported by every call; it must not also be an unhandled rejection.
+    opened.catch(() => undefined);
   }
 
-  /** Opens a connection of its own to `file`, in WAL mode, so readers and the writer do not block each other. */
-  static async open(sqlite: Sqlite3Module, file: string, options: Sqlite3OpenOptions = {}): Promise<Sqlite3Connection> {
-    const db = await new Promise<Database>((resolve, reject) => {
-      const done = (error: Error | null) => (error ? reject(error) : resolve(opened));
+  /**
+   * A connection of its own to `file`, in WAL mode so readers and the writer do not block each
+   * other. Returned at once (dialects are built synchronously); calls wait until it is open.
+   */
+  static open(sqlite: Sqlite3Module, file: string, options: Sqlite3OpenOptions = {}): Sqlite3Connection {
+    let connection: Sqlite3Connection;
+    const opened = new Promise<Database>((resolve, reject) => {
+      const done = (error: Error | null) => (error ? reject(error) : resolve(db));
       // The driver takes the callback as the second argument unless a mode (a number) is there.
-      const opened: Database = options.flags === undefined ? new sqlite.Database(file, done) : new sqlite.Database(file, options.flags, done);
+      const db: Database = options.flags === undefined ? new sqlite.Database(file, done) : new sqlite.Database(file, options.flags, done);
+    }).then(async (db) => {
+      try {
+        if (options.key !== undefined) await exec(db, `PRAGMA key = ${JSON.stringify(options.key)}`);
+        await exec(db, `PRAGMA busy_timeout = ${IN_SQLITE_BUSY_WAIT_MS}`);
+        // Switching to WAL needs a moment alone with the file: other processes may be writing.
+        await connection.retryWhileBusy(() => exec(db, 'PRAGMA journal_mode = WAL'));
+        await exec(db, 'PRAGMA synchronous = NORMAL');
+        return db;
+      } catch (error) {
+        await new Promise<void>((resolve) => db.close(() => resolve()));
+        throw error;
+      }
     });
-    const connection = new Sqlite3Connection(db, true, options);
-    try {
-      if (options.key !== undefined) await exec(db, `PRAGMA key = ${JSON.stringify(options.key)}`);
-      await exec(db, `PRAGMA busy_timeout = ${IN_SQLITE_BUSY_WAIT_MS}`);
-      // Switching to WAL needs a moment alone with the file: other processes may be writing.
-      await connection.retryWhileBusy(() => exec(db, 'PRAGMA journal_mode = WAL'));
-      await exec(db, 'PRAGMA synchronous = NORMAL');
-    } catch (error) {
-      await new Promise<void>((resolve) => db.close(() => resolve()));
-      throw error;
-    }
-    return connection;
+    return (connection = new Sqlite3Connection(opened, true, options));
   }
 
-  /** Runs `work` on the connection between other sections; for statements that only read. */
-  read<T>(work: (session: Sqlite3Session) => Promise<T>): Promise<T> {
-    if (this.closed) return closedError();
-    return this.retryWhileBusy(() => this.connectionTurn.run(() => work(this.session)));
+  /**
+   * The application's own connection, for a database that exists only there (`:memory:`). The
+   * application's TypeORM transactions run on it too: a write waits while one is open.
+   */
+  static shared(db: Database, options: Sqlite3ConnectionOptions = {}): Sqlite3Connection {
+    return new Sqlite3Connection(Promise.resolve(db), false, options);
+  }
+
+  all<R = Record<string, unknown>>(sql: string, params?: SqliteParams): Promise<R[]> {
+    return this.read((runner) => runner.all<R>(sql, params));
+  }
+
+  get<R = Record<string, unknown>>(sql: string, params?: SqliteParams): Promise<R | undefined> {
+    return this.read((runner) => runner.get<R>(sql, params));
+  }
+
+  run(sql: string, params?: SqliteParams): Promise<{ changes: number }> {
+    return this.immediate((tx) => tx.run(sql, params));
   }
 
   /**
    * Runs `work` in a `BEGIN IMMEDIATE` transaction and commits it. While another connection
-   * holds the write lock, it tries again asynchronously until `busyTimeoutMs`, so the event loop
+   * holds the write lock, it tries again asynchronously until the busy timeout, so the event loop
    * (and the application's own transaction, which may be what holds the lock) keeps running.
    * `work` may run more than once: it must do nothing but its statements.
    */
-  write<T>(work: (session: Sqlite3Session) => Promise<T>): Promise<T> {
+  immediate<T>(work: (tx: SqliteStatementRunner) => Promise<T>): Promise<T> {
     if (this.closed) return closedError();
     return this.writeTurn.run(() => this.retryWhileBusy(() => this.connectionTurn.run(() => this.transaction(work))));
   }
 
-  /** Waits for the sections already asked for, then releases the statements (and the connection, if it is its own). */
+  /** Waits for the calls already made, then releases the statements (and the connection, if it is its own). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -123,21 +136,28 @@ export class Sqlite3Connection {
         for (const statement of statements) {
           if (statement.status === 'fulfilled') await new Promise<void>((resolve) => statement.value.finalize(() => resolve()));
         }
-        if (this.ownsDatabase) await new Promise<void>((resolve, reject) => this.db.close((error) => (error ? reject(error) : resolve())));
+        const db = await this.opened.catch(() => null);
+        if (db && this.ownsDatabase) await new Promise<void>((resolve, reject) => db.close((error) => (error ? reject(error) : resolve())));
       }),
     );
   }
 
-  private async transaction<T>(work: (session: Sqlite3Session) => Promise<T>): Promise<T> {
-    await exec(this.db, 'BEGIN IMMEDIATE');
+  private read<T>(work: (runner: SqliteStatementRunner) => Promise<T>): Promise<T> {
+    if (this.closed) return closedError();
+    return this.retryWhileBusy(() => this.connectionTurn.run(() => work(this.runner)));
+  }
+
+  private async transaction<T>(work: (tx: SqliteStatementRunner) => Promise<T>): Promise<T> {
+    const db = await this.opened;
+    await exec(db, 'BEGIN IMMEDIATE');
     try {
-      const result = await work(this.session);
-      await exec(this.db, 'COMMIT');
+      const result = await work(this.runner);
+      await exec(db, 'COMMIT');
       return result;
     } catch (error) {
       // A failed COMMIT (SQLITE_BUSY while readers finish, in rollback-journal mode) leaves the
       // transaction open; some errors have already rolled it back. Either way none stays open.
-      await exec(this.db, 'ROLLBACK').catch(() => undefined);
+      await exec(db, 'ROLLBACK').catch(() => undefined);
       throw error;
     }
   }
@@ -148,7 +168,7 @@ export class Sqlite3Connection {
       try {
         return await attempt();
       } catch (error) {
-        if (!isBusy(error) || Date.now() >= deadline) throw error;
+        if (!(isBusy(error) || (!this.ownsDatabase && isInTransaction(error))) || Date.now() >= deadline) throw error;
         // Jittered, so that processes waiting for the same lock do not keep colliding.
         const pause = Math.min(MAX_RETRY_PAUSE_MS, retry * 5) * (0.5 + Math.random() / 2);
         await new Promise((resolve) => setTimeout(resolve, pause));
@@ -156,13 +176,13 @@ export class Sqlite3Connection {
     }
   }
 
-  /** Prepared once per SQL text and kept: the hot statements are a handful of fixed texts. */
+  /** Prepared once per SQL text and kept: the dialect's statements are a handful of fixed texts. */
   private statement(sql: string): Promise<Statement> {
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = new Promise<Statement>((resolve, reject) => {
-        const prepared: Statement = this.db.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(prepared)));
-      });
+      statement = this.opened.then((db) => new Promise<Statement>((resolve, reject) => {
+        const prepared: Statement = db.prepare(sql, (error: Error | null) => (error ? reject(error) : resolve(prepared)));
+      }));
       this.statements.set(sql, statement);
       statement.catch(() => this.statements.delete(sql));
     }
@@ -174,6 +194,11 @@ export function isBusy(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
 }
 
+/** BEGIN on the application's connection while its own TypeORM transaction is open there. */
+function isInTransaction(error: unknown): boolean {
+  return /cannot start a transaction within a transaction/.test(String((error as Error | null)?.message));
+}
+
 function closedError(): Promise<never> {
   return Promise.reject(new Error('The sqlite3 connection of nestjs-tasks is closed.'));
 }
@@ -182,16 +207,16 @@ function exec(db: Database, sql: string): Promise<void> {
   return new Promise((resolve, reject) => db.exec(sql, (error) => (error ? reject(error) : resolve())));
 }
 
-/** `all` steps the statement to its end and resets it; `get` would leave it open, holding a read snapshot. */
-function allRows<T>(statement: Statement, params: Sqlite3Params | undefined): Promise<T[]> {
-  return new Promise((resolve, reject) => statement.all<T>(params ?? [], (error, rows) => (error ? reject(error) : resolve(rows))));
+/** `all` steps the statement to its end and resets it; the driver's `get` would leave it open, holding a read snapshot. */
+function allRows<R>(statement: Statement, params: SqliteParams = []): Promise<R[]> {
+  return new Promise((resolve, reject) => statement.all<R>(params, (error, rows) => (error ? reject(error) : resolve(rows))));
 }
 
-function runChanges(statement: Statement, params: Sqlite3Params | undefined): Promise<number> {
+function runChanges(statement: Statement, params: SqliteParams = []): Promise<{ changes: number }> {
   return new Promise((resolve, reject) =>
-    statement.run(params ?? [], function (this: { changes: number }, error: Error | null) {
+    statement.run(params, function (this: { changes: number }, error: Error | null) {
       if (error) reject(error);
-      else resolve(this.changes);
+      else resolve({ changes: this.changes });
     }),
   );
 }
