@@ -7,7 +7,7 @@ import { claimed, rescued, TaskChange } from '../../core/task.transitions';
 import { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
 import { unstorableChange, writeChangesSafely } from '../shared/change.fallback';
-import { collectDueRows, DueRowProbes } from '../shared/due-rows';
+import { collectDueRows, DueRowProbes } from './mysql-due-rows';
 import { insertValues } from '../shared/insert-columns';
 import { missingTableError } from '../shared/missing-table.error';
 import { mapTaskRow, toClaimedTask } from '../shared/task-row.mapper';

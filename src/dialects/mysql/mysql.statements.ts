@@ -22,10 +22,15 @@ export const MYSQL = {
   /** after: the next queue with READY rows (one index probe). */
   nextQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?",
   firstQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY'",
-  /** queue: the highest priority of its READY rows (one index probe). */
-  topPriority: "SELECT MAX(priority) AS priority FROM task_results WHERE status = 'READY' AND queue_name = ?",
+  /**
+   * queue: the highest priority of its READY rows, one index probe. Not MAX(): MariaDB reads the
+   * whole range for a MAX over a descending key part.
+   */
+  topPriority: "SELECT priority FROM task_results WHERE status = 'READY' AND queue_name = ? ORDER BY priority DESC LIMIT 1",
   /** queue, below. */
-  topPriorityBelow: "SELECT MAX(priority) AS priority FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < ?",
+  topPriorityBelow: `
+    SELECT priority FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < ?
+     ORDER BY priority DESC LIMIT 1`,
   /** queue, priority, limit: its due rows at that priority, oldest first, locked. */
   dueAt: `
     SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after

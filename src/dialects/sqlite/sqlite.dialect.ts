@@ -5,7 +5,6 @@ import { isRelative, TaskTime } from '../../core/task-time';
 import { claimed, rescued, TaskChange } from '../../core/task.transitions';
 import type { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
-import { collectDueRows } from '../shared/due-rows';
 import { insertValues } from '../shared/insert-columns';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask, toSqliteDate } from '../shared/task-row.mapper';
@@ -15,8 +14,6 @@ import type {
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { SQLITE } from './sqlite.statements';
 
-type Row = Record<string, unknown>;
-
 /**
  * SQLite over a connection port (better-sqlite3 today, any driver implementing
  * SqliteConnection). Every write is one immediate transaction on the dialect's own connection.
@@ -24,6 +21,7 @@ type Row = Record<string, unknown>;
 export class SqliteDialect implements TaskDialect {
   readonly name = 'sqlite' as const;
   readonly workerUnsupported?: string;
+  private readonly claimTexts = new Map<number, string>();
 
   constructor(private readonly connection: SqliteConnection, options: { sharedConnection?: boolean } = {}) {
     if (options.sharedConnection) {
@@ -51,14 +49,22 @@ export class SqliteDialect implements TaskDialect {
 
   async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
     const change = claimed(workerId, leaseMs);
-    const lease = (change.leaseExpiresAt as { afterNow: number }).afterNow;
+    const lease = isRelative(change.leaseExpiresAt) ? change.leaseExpiresAt.afterNow : leaseMs;
     const rows = await this.connection.immediate(async (tx) => {
-      const due = await collectDueRows(queues, limit, probes(tx));
-      if (due.length === 0) return [];
-      return tx.all(SQLITE.claim, [change.claimedBy, lease, change.claimedBy, JSON.stringify(due.map((row) => row.id))]);
+      const names = queues ?? (await queuesWithReadyRows(tx));
+      if (names.length === 0) return [];
+      return tx.all(this.claimStatement(names.length), [change.claimedBy, lease, change.claimedBy,
+        ...names.flatMap((name) => [name, name, name, limit]), limit]);
     });
     // RETURNING does not keep the order of the rows it was given.
     return rows.sort(claimOrder).map((row) => toClaimedTask(row));
+  }
+
+  /** The claim of this many queues, its text built once. */
+  private claimStatement(queues: number): string {
+    let text = this.claimTexts.get(queues);
+    if (!text) this.claimTexts.set(queues, (text = SQLITE.claim(queues)));
+    return text;
   }
 
   async finish(workerId: string, changes: TaskChange[]): Promise<void> {
@@ -128,24 +134,14 @@ export class SqliteDialect implements TaskDialect {
   }
 }
 
-function probes(tx: SqliteStatementRunner) {
-  return {
-    async queuesWithReadyRows(): Promise<string[]> {
-      const names: string[] = [];
-      for (let after = ''; ;) {
-        const row = await tx.get<{ name: string | null }>(SQLITE.nextQueue, [after]);
-        if (row?.name === null || row?.name === undefined) return names;
-        names.push((after = row.name));
-      }
-    },
-    async topPriority(queue: string, below: number | null): Promise<number | null> {
-      const row = below === null
-        ? await tx.get<{ priority: number | null }>(SQLITE.topPriority, [queue])
-        : await tx.get<{ priority: number | null }>(SQLITE.topPriorityBelow, [queue, below]);
-      return row?.priority ?? null;
-    },
-    dueAt: (queue: string, priority: number, limit: number): Promise<Row[]> => tx.all(SQLITE.dueAt, [queue, priority, limit]),
-  };
+/** Queues that have READY rows, for a claim of every queue: a skip scan of the claim index. */
+async function queuesWithReadyRows(tx: SqliteStatementRunner): Promise<string[]> {
+  const names: string[] = [];
+  for (let after = ''; ;) {
+    const row = await tx.get<{ name: string | null }>(SQLITE.nextQueue, [after]);
+    if (row?.name === null || row?.name === undefined) return names;
+    names.push((after = row.name));
+  }
 }
 
 /** `[text, null]` for an absolute time, `[null, ms]` for one relative to the database's now. */

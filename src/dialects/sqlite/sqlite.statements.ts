@@ -11,6 +11,24 @@ const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', 
 /** A time given as two parameters, `[text, null]` absolute or `[null, ms]` relative (see timeParams). */
 const TIME = `COALESCE(?, ${AFTER_NOW})`;
 
+/**
+ * Up to `limit` due rows of one queue in claim order, one index range per priority present:
+ * the priorities are found by seeking through the claim index from the highest down (a lazy
+ * co-routine), and each range starts at the oldest due row and stops at the first one scheduled
+ * later, so rows scheduled or backing off are never read, whatever their number or priority.
+ * queue, queue, queue, limit.
+ */
+const dueInQueue = (index: number) => `
+  WITH RECURSIVE p${index}(priority) AS (
+    SELECT (SELECT max(priority) FROM task_results WHERE status = 'READY' AND queue_name = ?)
+    UNION ALL
+    SELECT (SELECT max(priority) FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < p.priority)
+      FROM p${index} AS p WHERE p.priority IS NOT NULL
+  )
+  SELECT t.id, t.priority, t.run_after FROM p${index} AS p CROSS JOIN task_results AS t
+   WHERE p.priority IS NOT NULL AND t.status = 'READY' AND t.queue_name = ? AND t.priority = p.priority AND t.run_after <= ${NOW}
+   LIMIT ?`;
+
 const list = (count: number) => Array(count).fill('?').join(', ');
 const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 
@@ -26,25 +44,20 @@ export const SQLITE = {
 
   /** For a claim of every queue: the next queue with READY rows after ? ('' for the first). */
   nextQueue: `SELECT min(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?`,
-  /** queue: the highest priority of its READY rows. */
-  topPriority: `SELECT max(priority) AS priority FROM task_results WHERE status = 'READY' AND queue_name = ?`,
-  /** queue, below: the highest priority of its READY rows under `below`. */
-  topPriorityBelow: `SELECT max(priority) AS priority FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < ?`,
-  /** queue, priority, limit: its due rows at that priority, oldest first. */
-  dueAt: `
-    SELECT id, priority, run_after FROM task_results
-     WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}
-     ORDER BY run_after, id
-     LIMIT ?`,
-  /** worker, lease_ms, worker, ids (JSON array): RUNNING under a lease, attempt + 1 (see claimed()). */
-  claim: `
+  /**
+   * worker, lease ms, worker, then (queue, queue, queue, limit) per queue, then limit: up to
+   * `limit` due rows of the queues, RUNNING under a lease, attempt + 1 (see claimed()).
+   */
+  claim: (queues: number) => `
     UPDATE task_results
        SET status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
            started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
            worker_ids = json_insert(worker_ids, '$[#]', ?)
-     WHERE id IN (SELECT value FROM json_each(?)) AND status = 'READY'
+     WHERE id IN (${queues === 1 ? `SELECT id FROM (${dueInQueue(0)}) LIMIT ?` : `
+                  SELECT id FROM (${Array.from({ length: queues }, (_, index) => `SELECT * FROM (${dueInQueue(index)})`).join(' UNION ALL ')})
+                   ORDER BY priority DESC, run_after, id
+                   LIMIT ?`})
     RETURNING id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after`,
-
   /**
    * status, status, return_value, run_at, run_at, delay_ms, delay_ms, error, error, uncharge,
    * uncharge, uncharge, id, worker, attempt (finishValues). Applies a decided change, fenced;

@@ -1,8 +1,12 @@
-import { claimOrder } from './task-row.mapper';
+import { claimOrder } from '../shared/task-row.mapper';
 
 type Row = Record<string, unknown>;
 
-/** The index probes a bucketed claim is made of (all inside the claim's transaction). */
+/**
+ * The index probes a MySQL/MariaDB claim is made of, each a statement of its own inside the
+ * claim's transaction: MariaDB has no LATERAL join to walk the priorities in one statement, as
+ * the PostgreSQL and SQLite claims do.
+ */
 export interface DueRowProbes {
   /** Queues that have READY rows, for a claim of every queue (a skip scan of the claim index). */
   queuesWithReadyRows(): Promise<string[]>;
