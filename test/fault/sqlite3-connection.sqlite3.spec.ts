@@ -1,8 +1,8 @@
 import * as sqlite3 from 'sqlite3';
-import { DataSource } from 'typeorm';
-import { TaskResult, TaskResultStatus, TASKS_MIGRATIONS, TasksError } from '../../src';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { TaskResult, TaskResultStatus, TasksError } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { createTestDatabase, dataSourceOptions, TestDatabase } from '../support/test-database';
 import { SampleTasks } from '../fixtures/sample-tasks';
 
 /** What only the sqlite3 driver (TypeORM 0.3 `type: 'sqlite'`) needs: its busy handling and its in-memory databases. */
@@ -18,6 +18,13 @@ describe('sqlite3: the application’s connection and in-memory databases', () =
     await t.close();
     await db.cleanup();
   });
+
+  /** An application on an in-memory database, which exists only on its TypeORM connection. */
+  const memoryApp = () => createTestApp({
+    options: { ...dataSourceOptions('sqlite3', ':memory:'), migrationsRun: true } as DataSourceOptions,
+    describe: () => ({ type: 'sqlite3', database: ':memory:' }),
+    cleanup: async () => undefined,
+  }, [SampleTasks]);
 
   it('an enqueue inside the application’s transaction waits while another process writes, instead of failing with SQLITE_BUSY', async () => {
     const { database } = db.describe();
@@ -39,11 +46,7 @@ describe('sqlite3: the application’s connection and in-memory databases', () =
   });
 
   it('a worker refuses an in-memory database; enqueue and reads still work on it', async () => {
-    const memory = await createTestApp({
-      options: { ...db.options, database: ':memory:', migrations: TASKS_MIGRATIONS, migrationsRun: true, entities: [TaskResult] },
-      describe: () => ({ type: 'sqlite3', database: ':memory:' }),
-      cleanup: async () => undefined,
-    }, [SampleTasks]);
+    const memory = await memoryApp();
     try {
       const [first, second] = await memory.tasks.enqueueMany(SampleTasks, 'add', [[1, 2], [3, 4]]);
       expect((await memory.tasks.getResult(first.id)).status).toBe(TaskResultStatus.READY);
@@ -58,11 +61,7 @@ describe('sqlite3: the application’s connection and in-memory databases', () =
   });
 
   it('an enqueue made while the application has a transaction open on the in-memory connection waits for its end', async () => {
-    const memory = await createTestApp({
-      options: { ...db.options, database: ':memory:', migrations: TASKS_MIGRATIONS, migrationsRun: true, entities: [TaskResult] },
-      describe: () => ({ type: 'sqlite3', database: ':memory:' }),
-      cleanup: async () => undefined,
-    }, [SampleTasks]);
+    const memory = await memoryApp();
     try {
       const dataSource = memory.app.get(DataSource);
       let outside: Promise<TaskResult> | undefined;
