@@ -3,23 +3,27 @@ import type { DataSource } from 'typeorm';
 import { TasksError } from '../task.errors';
 import type { TaskDialect } from './task-dialect.interface';
 import { BetterSqlite3Connection, BUSY_TIMEOUT_MS } from './sqlite/better-sqlite3.connection';
+import { openSqlite3 } from './sqlite/open-sqlite3';
 import { SqliteDialect } from './sqlite/sqlite.dialect';
 import { PostgresDialect } from './postgres/postgres.dialect';
 import { MysqlDialect } from './mysql/mysql.dialect';
 
 /** The dialects import only types from their drivers: the DataSource has loaded the one in use. */
 export function createDialect(dataSource: DataSource): TaskDialect {
-  const type = dataSource.options.type;
+  // 'sqlite' (the sqlite3 driver) exists in TypeORM 0.3 only, so not in the 1.x types.
+  const type: string = dataSource.options.type;
   switch (type) {
     case 'better-sqlite3':
       return new SqliteDialect(...openBetterSqlite3(dataSource));
+    case 'sqlite':
+      return new SqliteDialect(...openSqlite3(dataSource));
     case 'postgres':
       return new PostgresDialect(dataSource);
     case 'mysql':
     case 'mariadb':
       return new MysqlDialect(dataSource);
     default:
-      throw new TasksError(`nestjs-tasks supports better-sqlite3, postgres, mysql and mariadb DataSources; this one is ${type}.`);
+      throw new TasksError(`nestjs-tasks supports better-sqlite3, sqlite, postgres, mysql and mariadb DataSources; this one is ${type}.`);
   }
 }
 

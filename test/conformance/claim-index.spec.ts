@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
+import { createTestDatabase, TestDatabase, TEST_DB, TEST_ENGINE } from '../support/test-database';
 import { SampleTasks } from '../fixtures/sample-tasks';
 
 /** The claim must be served by task_results_claim_idx, not by scanning the table. */
@@ -20,7 +20,7 @@ describe('claim index', () => {
     await dataSource.query(`UPDATE task_results SET status = 'SUCCESSFUL' WHERE priority = 0 AND ${argsText} NOT LIKE '[1%'`);
     if (TEST_DB === 'postgres') await dataSource.query('ANALYZE task_results');
     if (TEST_DB === 'mysql') await dataSource.query('ANALYZE TABLE task_results');
-    if (TEST_DB === 'sqlite') await dataSource.query('ANALYZE');
+    if (TEST_ENGINE === 'sqlite') await dataSource.query('ANALYZE');
   });
   afterAll(async () => {
     await t.close();
@@ -29,10 +29,10 @@ describe('claim index', () => {
 
   it('uses task_results_claim_idx for the claim query at 10 000 rows', async () => {
     const select = `SELECT id FROM task_results WHERE status = 'READY' AND queue_name IN ('default') AND run_after <= ${
-      TEST_DB === 'sqlite' ? "'2999-01-01 00:00:00.000'" : "'2999-01-01 00:00:00'"} ORDER BY priority DESC, run_after, id LIMIT 10`;
-    const plan = JSON.stringify(await dataSource.query(`${TEST_DB === 'sqlite' ? 'EXPLAIN QUERY PLAN' : 'EXPLAIN'} ${select}`));
+      TEST_ENGINE === 'sqlite' ? "'2999-01-01 00:00:00.000'" : "'2999-01-01 00:00:00'"} ORDER BY priority DESC, run_after, id LIMIT 10`;
+    const plan = JSON.stringify(await dataSource.query(`${TEST_ENGINE === 'sqlite' ? 'EXPLAIN QUERY PLAN' : 'EXPLAIN'} ${select}`));
     expect(plan).toContain('task_results_claim_idx');
-    if (TEST_DB === 'sqlite') {
+    if (TEST_ENGINE === 'sqlite') {
       expect(plan).not.toContain('SCAN task_results');
       // The index also gives the order: no temporary b-tree to sort.
       expect(plan).not.toContain('TEMP B-TREE');

@@ -5,7 +5,7 @@ import {
   TaskResult, TaskResultStatus, TaskResultNotFoundError, TaskWaitTimeoutError, TaskFailedError, TaskContextError,
 } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
+import { createTestDatabase, TestDatabase, TEST_ENGINE } from '../support/test-database';
 import { SampleTasks } from '../fixtures/sample-tasks';
 import { waitUntil } from '../support/wait-until';
 
@@ -98,7 +98,7 @@ describe('reading results', () => {
     const [old, recent] = await t.tasks.enqueueMany(SampleTasks, 'add', [[1, 1], [2, 2]]);
     const waiting = await t.tasks.enqueue(SampleTasks, 'add', [3, 3], { runAfter: new Date(Date.now() + 60_000) });
     await t.worker.run({ batch: true });
-    const longAgo = TEST_DB === 'sqlite' ? "'2000-01-01 00:00:00.000'" : "'2000-01-01 00:00:00'";
+    const longAgo = TEST_ENGINE === 'sqlite' ? "'2000-01-01 00:00:00.000'" : "'2000-01-01 00:00:00'";
     await t.app.get(DataSource).query(`UPDATE task_results SET finished_at = ${longAgo} WHERE id = '${old.id}'`);
     const run = t.worker.run({ pruneAfter: 60_000 });
     await waitUntil(async () => (await t.tasks.getResult(old.id).catch(() => null)) === null);

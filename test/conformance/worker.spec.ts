@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { TaskResultStatus, TaskCancelledError, TaskFailedError } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
+import { createTestDatabase, TestDatabase, TEST_ENGINE } from '../support/test-database';
 import { SampleTasks } from '../fixtures/sample-tasks';
 import { waitUntil } from '../support/wait-until';
 
@@ -45,7 +45,7 @@ describe('worker', () => {
     expect(result.status).toBe(TaskResultStatus.READY);
     expect(result.errors).toHaveLength(1);
     expect(result.runAfter.getTime()).toBeGreaterThanOrEqual(before + 400);
-    await dataSource.query(`UPDATE task_results SET run_after = ${TEST_DB === 'sqlite' ? "'2000-01-01 00:00:00.000'" : "'2000-01-01 00:00:00'"}`);
+    await dataSource.query(`UPDATE task_results SET run_after = ${TEST_ENGINE === 'sqlite' ? "'2000-01-01 00:00:00.000'" : "'2000-01-01 00:00:00'"}`);
     await t.worker.run({ batch: true });
     await result.refresh();
     expect(result.status).toBe(TaskResultStatus.FAILED);
@@ -92,7 +92,7 @@ describe('worker', () => {
     expect(fine.returnValue).toBe(6);
   });
 
-  if (TEST_DB === 'sqlite') {
+  if (TEST_ENGINE === 'sqlite') {
     it('fails a row whose arguments are not JSON at all', async () => {
       const corrupt = await t.tasks.enqueue(SampleTasks, 'add', [2, 2]);
       await dataSource.query(`UPDATE task_results SET args = '[1, 2' WHERE id = '${corrupt.id}'`);

@@ -8,14 +8,14 @@ import {
 } from '../../src/core/task.transitions';
 import { newTaskId } from '../../src/task-id';
 import { TaskResultStatus } from '../../src/task-result-status.enum';
-import { createDatabase, TestDatabase, TestDb } from '../support/test-database';
+import { createDatabase, newDataSource, TestDatabase, TestDb } from '../support/test-database';
 
 /**
  * Every named statement and every transition of every dialect, built directly from a
  * DataSource, against each database in one run (River's riverdrivertest, Oban's engine loop).
  * Each change is also applied in memory with applyChange: the database must agree with it.
  */
-const DATABASES = (process.env.DIALECT_DBS ?? 'sqlite,postgres,mysql').split(',') as TestDb[];
+const DATABASES = (process.env.DIALECT_DBS ?? 'sqlite,sqlite3,postgres,mysql').split(',') as TestDb[];
 const ERROR = { name: 'Error', message: 'boom', traceback: 'at task', attempt: 1, failedAt: '2030-01-01T00:00:00.000Z' };
 /** Databases and this process share the machine's clock; statements take well under this. */
 const CLOCK_SLACK_MS = 2_000;
@@ -28,7 +28,7 @@ describe.each(DATABASES)('dialect %s', (type) => {
 
   beforeAll(async () => {
     db = await createDatabase(type);
-    dataSource = await new DataSource(db.options).initialize();
+    dataSource = await newDataSource(db.options).initialize();
     dialect = createDialect(dataSource);
     await dialect.checkSchema();
   });

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { TaskPayloadTooLargeError, TaskResultStatus } from '../../src';
 import type { TestApp } from '../support/test-app';
-import { TEST_DB, TestDatabase } from '../support/test-database';
+import { TestDatabase, TEST_ENGINE } from '../support/test-database';
 import { FaultTasks } from '../fixtures/fault-app';
 import { FaultRig, report, openFaultEnvironment, closeFaultEnvironment } from './fault-support';
 
@@ -25,7 +25,7 @@ describe('fault: bad input in a running worker', () => {
     await corrupt(bad[1].id, `args = '{"not":"an array"}'`);
     await corrupt(bad[2].id, `kwargs = '[1, 2]'`);
     // Only SQLite stores text that is not JSON at all; the others' JSON columns refuse it.
-    await corrupt(bad[3].id, TEST_DB === 'sqlite' ? "args = '[1, '" : "args = '\"a string\"'");
+    await corrupt(bad[3].id, TEST_ENGINE === 'sqlite' ? "args = '[1, '" : "args = '\"a string\"'");
     const count = async () => Number((await dataSource.query('SELECT COUNT(*) AS n FROM task_results'))[0].n);
     await expect(t.tasks.enqueue(FaultTasks, 'work', ['x'.repeat(2_000_000) as unknown as number])).rejects.toThrow(TaskPayloadTooLargeError);
     expect(await count()).toBe(205);

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { TASK_BACKEND, TaskResultStatus } from '../../src';
 import { DatabaseBackend } from '../../src/backends/database.backend';
 import type { TestApp } from '../support/test-app';
-import { TEST_DB, TestDatabase } from '../support/test-database';
+import { TEST_DB, TestDatabase, TEST_ENGINE } from '../support/test-database';
 import { FaultTasks } from '../fixtures/fault-app';
 import { allTasks, countByStatus, expectAll, FaultRig, lockErrors, report, sleep, waitFor, openFaultEnvironment, closeFaultEnvironment } from './fault-support';
 
@@ -64,7 +64,7 @@ describe('fault: database outages and contention', () => {
     }
   });
 
-  if (TEST_DB === 'sqlite') {
+  if (TEST_ENGINE === 'sqlite') {
     it('one SQLite file, an API process and two workers under load: no SQLITE_BUSY, every task done once', async () => {
       const started = Date.now();
       const total = 3_000;

@@ -15,8 +15,9 @@ describe('sample API', () => {
     db = await createTestDatabase();
     // The sample reads its database from the environment when it starts (sample/src/database.config.ts).
     const { type, database } = db.describe();
-    process.env.DB = type;
-    if (type === 'sqlite') process.env.SQLITE_FILE = database;
+    // The sample is a better-sqlite3 application; in the sqlite3 run it runs on TypeORM 0.3.
+    process.env.DB = type === 'sqlite3' ? 'sqlite' : type;
+    if (type === 'sqlite' || type === 'sqlite3') process.env.SQLITE_FILE = database;
     if (type === 'postgres') process.env.DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${database}`;
     if (type === 'mysql') process.env.DATABASE_URL = `mysql://root@127.0.0.1:3306/${database}`;
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from '../support/test-app';
-import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
+import { createTestDatabase, TestDatabase, TEST_DB, TEST_ENGINE } from '../support/test-database';
 import { spawnWorker, WorkerProcess } from '../support/worker-process';
 import { waitUntil } from '../support/wait-until';
 import { ProcessTasks } from '../fixtures/worker-app';
@@ -73,7 +73,7 @@ describe(`scale: ${PROCESSES} worker processes, ${TASKS} tasks (${TEST_DB})`, ()
     const duplicates = [...runsPerTask.values()].filter((count) => count > 1).length;
 
     // And as the table recorded them.
-    const attempts = { postgres: 'jsonb_array_length(worker_ids)', mysql: 'JSON_LENGTH(worker_ids)', sqlite: 'json_array_length(worker_ids)' }[TEST_DB];
+    const attempts = { postgres: 'jsonb_array_length(worker_ids)', mysql: 'JSON_LENGTH(worker_ids)', sqlite: 'json_array_length(worker_ids)' }[TEST_ENGINE];
     const rows: { status: string; attempts: number | string; n: number | string }[] = await dataSource.query(
       `SELECT status, ${attempts} AS attempts, COUNT(*) AS n FROM task_results GROUP BY status, ${attempts}`);
     const perWorker: { worker: string; n: number | string }[] = await dataSource.query(

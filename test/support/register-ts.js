@@ -18,3 +18,13 @@ require.extensions['.ts'] = function compileTypeScript(module, filename) {
   const { outputText } = ts.transpileModule(source, { fileName: filename, compilerOptions });
   module._compile(outputText, filename);
 };
+
+// As jest.config.js does for the sqlite3 run: that driver exists only in TypeORM 0.3.
+if (process.env.TEST_DB === 'sqlite3') {
+  const Module = require('node:module');
+  const resolveFilename = Module._resolveFilename;
+  Module._resolveFilename = function resolveTypeorm03(request, ...rest) {
+    const redirected = request === 'typeorm' || request.startsWith('typeorm/') ? request.replace(/^typeorm/, 'typeorm03') : request;
+    return resolveFilename.call(this, redirected, ...rest);
+  };
+}

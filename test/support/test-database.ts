@@ -4,10 +4,17 @@ import { join } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { TaskResult, TASKS_MIGRATIONS } from '../../src';
 
-export type TestDb = 'sqlite' | 'postgres' | 'mysql';
+/** `sqlite3`: SQLite through the sqlite3 driver, TypeORM 0.3's `type: 'sqlite'` (TypeORM 1 has no such driver). */
+export type TestDb = 'sqlite' | 'sqlite3' | 'postgres' | 'mysql';
 
-/** The database the suite runs against: `TEST_DB=sqlite|postgres|mysql` (default sqlite). */
+/**
+ * The database the suite runs against: `TEST_DB=sqlite|sqlite3|postgres|mysql` (default sqlite).
+ * With sqlite3, Jest and the worker processes load TypeORM 0.3 for `typeorm` (jest.config.js,
+ * register-ts.js): the whole application runs as one on TypeORM 0.3 would.
+ */
 export const TEST_DB: TestDb = (process.env.TEST_DB as TestDb) ?? 'sqlite';
+/** The database engine, for SQL that differs between engines: both SQLite drivers are 'sqlite'. */
+export const TEST_ENGINE: 'sqlite' | 'postgres' | 'mysql' = TEST_DB === 'sqlite3' ? 'sqlite' : TEST_DB;
 
 const PG = { host: '127.0.0.1', port: 5432, username: 'postgres', password: '', database: process.env.PG_DATABASE ?? 'test' };
 const MYSQL = { host: '127.0.0.1', port: 3306, username: 'root', password: '', database: process.env.MYSQL_DATABASE ?? 'test' };
@@ -31,14 +38,14 @@ export function createTestDatabase(): Promise<TestDatabase> {
 
 /** The same for any of the three databases, whatever TEST_DB says (the dialect suite runs them all). */
 export async function createDatabase(type: TestDb): Promise<TestDatabase> {
-  if (type === 'sqlite') {
+  if (type === 'sqlite' || type === 'sqlite3') {
     const dir = mkdtempSync(join(tmpdir(), 'nestjs-tasks-'));
     const database = join(dir, 'tasks.sqlite');
-    const options = dataSourceOptions('sqlite', database);
+    const options = dataSourceOptions(type, database);
     await migrate(options);
     return {
       options,
-      describe: () => ({ type: 'sqlite', database }),
+      describe: () => ({ type, database }),
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
@@ -54,6 +61,9 @@ export function dataSourceOptions(type: TestDb, database: string): DataSourceOpt
   switch (type) {
     case 'sqlite':
       return { type: 'better-sqlite3', database, enableWAL: true, ...common };
+    case 'sqlite3':
+      // TypeORM 0.3 options, which the 1.x types the project compiles against do not list.
+      return { type: 'sqlite', database, enableWAL: true, ...common } as unknown as DataSourceOptions;
     case 'postgres':
       return { type: 'postgres', ...PG, database, ...common };
     case 'mysql':
@@ -61,8 +71,21 @@ export function dataSourceOptions(type: TestDb, database: string): DataSourceOpt
   }
 }
 
+/**
+ * A DataSource of the TypeORM that has the driver: 0.3 for `type: 'sqlite'`, which the dialect
+ * suite builds next to 1.x DataSources in one process.
+ */
+export function newDataSource(options: DataSourceOptions): DataSource {
+  if ((options.type as string) !== 'sqlite') return new DataSource(options);
+  const typeorm03 = require('typeorm03') as { DataSource: new (options: DataSourceOptions) => DataSource };
+  if (typeorm03.DataSource === DataSource) return new DataSource(options);
+  // Next to TypeORM 1, whose decorators filled the entity metadata both versions keep in one
+  // global, 0.3 cannot read the entity: the dialect needs only the table, which the migrations make.
+  return new typeorm03.DataSource({ ...options, entities: [] });
+}
+
 async function migrate(options: DataSourceOptions): Promise<void> {
-  const dataSource = await new DataSource(options).initialize();
+  const dataSource = await newDataSource(options).initialize();
   try {
     await dataSource.runMigrations();
   } finally {
@@ -71,7 +94,7 @@ async function migrate(options: DataSourceOptions): Promise<void> {
 }
 
 async function resetSchema(options: DataSourceOptions): Promise<void> {
-  const dataSource = await new DataSource({ ...options, migrations: [] }).initialize();
+  const dataSource = await newDataSource({ ...options, migrations: [] }).initialize();
   try {
     await dataSource.query('DROP TABLE IF EXISTS task_results');
     await dataSource.query('DROP TABLE IF EXISTS migrations');
