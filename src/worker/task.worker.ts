@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { TASK_WORKER_STORE, TASKS_MODULE_OPTIONS } from '../tasks.constants';
 import type { TasksModuleOptions } from '../interfaces/tasks-module-options.interface';
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
@@ -55,7 +55,7 @@ export class TaskWorker implements BeforeApplicationShutdown {
   private current?: WorkerRun;
 
   constructor(
-    @Optional() @Inject(TASK_WORKER_STORE) private readonly store: WorkerStore | null,
+    @Inject(TASK_WORKER_STORE) private readonly store: WorkerStore | null,
     private readonly executor: TaskExecutor,
     private readonly registry: TaskRegistry,
     private readonly events: TaskEvents,

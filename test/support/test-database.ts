@@ -36,7 +36,7 @@ export function createTestDatabase(): Promise<TestDatabase> {
   return createDatabase(TEST_DB);
 }
 
-/** The same for any of the three databases, whatever TEST_DB says (the dialect suite runs them all). */
+/** The same for any of the four, whatever TEST_DB says (the dialect suite runs them all). */
 export async function createDatabase(type: TestDb): Promise<TestDatabase> {
   if (type === 'sqlite' || type === 'sqlite3') {
     const dir = mkdtempSync(join(tmpdir(), 'nestjs-tasks-'));
