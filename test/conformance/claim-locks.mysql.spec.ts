@@ -50,7 +50,7 @@ class HeldClaims {
     const query = (connection.query as unknown as QueryFn).bind(connection);
     (connection as unknown as { query: QueryFn }).query = (sql, values, callback) => {
       const text = format(sql, (values ?? []) as Parameters<typeof format>[1]);
-      if (/^\s*SELECT/i.test(text)) this.statements.push(text);
+      if (/^\s*\(?\s*SELECT/i.test(text)) this.statements.push(text);
       if (this.gate && /SET status = 'RUNNING'/.test(text)) {
         this.reached?.();
         void this.gate.then(() => {
@@ -108,8 +108,9 @@ describe('claims lock only the rows they take, however many queues', () => {
 
     expect(held.statements.length).toBeGreaterThan(0);
     for (const statement of held.statements) {
-      const plan: { type: string; Extra: string | null }[] = await sources[1].query(`EXPLAIN ${statement}`);
-      for (const step of plan) {
+      const plan: { table: string | null; type: string; Extra: string | null }[] = await sources[1].query(`EXPLAIN ${statement}`);
+      // A union's own result row reads what its branches produced, not the table.
+      for (const step of plan.filter((row) => !row.table?.startsWith('<union'))) {
         expect({ statement, extra: step.Extra ?? '' }).not.toMatchObject({ extra: expect.stringMatching(/filesort/i) });
         expect({ statement, type: step.type }).not.toMatchObject({ type: 'ALL' });
       }

@@ -5,7 +5,7 @@ import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
 import { allTasks, report } from './fault-support';
 
-const LEASE = 1_500;
+const LEASE = 2_000;
 const HOLD_SECONDS = 3;
 
 /** Tasks that keep one connection of the application's pool busy for longer than a lease. */

@@ -2,7 +2,9 @@ import { TaskResultStatus } from '../../src';
 import { allTasks, closeFaultEnvironment, FaultEnvironment, openFaultEnvironment, report, sleep, waitFor } from './fault-support';
 import { FaultTasks } from '../fixtures/fault-app';
 
-const LEASE = 1_500;
+const LEASE = 2_000;
+/** Starting a worker process transpiles the project: slow on a loaded machine. */
+const START_MS = 60_000;
 const HOUR = 3_600_000;
 
 /**
@@ -23,19 +25,19 @@ describe('fault: workers in different time zones', () => {
     // Each worker serves its own queue and rescues everyone's expired leases.
     const newYork = rig.spawn([...flags, '--queue', 'default', '--worker-id', 'new-york'], { TZ: 'America/New_York' });
     const utc = rig.spawn([...flags, '--queue', 'other', '--worker-id', 'utc'], { TZ: 'UTC' });
-    await Promise.all([newYork, utc].map((worker) => worker.waitForOutput('started')));
+    await Promise.all([newYork, utc].map((worker) => worker.waitForOutput('started', START_MS)));
 
     // Scheduled an hour ahead by a process in each zone, for a worker in the other.
     const laterFromNewYork = rig.spawn([], { TZ: 'America/New_York', FAULT_MODE: 'later', FAULT_QUEUE: 'other' });
-    await laterFromNewYork.waitForOutput('enqueued later');
+    await laterFromNewYork.waitForOutput('enqueued later', START_MS);
     expect(await laterFromNewYork.exited).toBe(0);
     const laterFromUtc = rig.spawn([], { TZ: 'UTC', FAULT_MODE: 'later', FAULT_QUEUE: 'default' });
-    await laterFromUtc.waitForOutput('enqueued later');
+    await laterFromUtc.waitForOutput('enqueued later', START_MS);
     expect(await laterFromUtc.exited).toBe(0);
 
     const long = [
-      await t.tasks.enqueue(FaultTasks, 'work', [4 * LEASE]),
-      await t.tasks.enqueue(FaultTasks, 'work', [4 * LEASE], { queueName: 'other' }),
+      await t.tasks.enqueue(FaultTasks, 'work', [3 * LEASE]),
+      await t.tasks.enqueue(FaultTasks, 'work', [3 * LEASE], { queueName: 'other' }),
     ];
     for (const result of long) await result.wait({ timeout: 30_000 });
     // A few more rescue rounds of both workers, in case a scheduled task was taken for due.
@@ -66,5 +68,5 @@ describe('fault: workers in different time zones', () => {
       expect(fetched.runAfter.getTime()).toBe(task.runAfter.getTime());
     }
     report({ fault: 'workers in America/New_York and UTC', tasks: 4, rescued: 0, ms: Date.now() - started });
-  });
+  }, 4 * START_MS);
 });

@@ -13,6 +13,19 @@ export interface WorkerProcess {
   waitForOutput(text: string | RegExp, timeout?: number): Promise<void>;
 }
 
+/** Every process spawned here that may still run: a failed test must not leave workers behind to take the next test's tasks. */
+const running = new Set<ChildProcess>();
+
+/** Kills (SIGKILL) whatever spawnWorker started that is still running, and waits for each to exit. */
+export async function killWorkers(): Promise<void> {
+  await Promise.all([...running].map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  })));
+  running.clear();
+}
+
 /** Spawns a real worker process (test/fixtures/worker-app.ts unless `entry` says otherwise). */
 export function spawnWorker(db: TestDatabase, flags: string[], env: Record<string, string> = {}, entry = 'test/fixtures/worker-app.ts'): WorkerProcess {
   const child = spawn(process.execPath, ['-r', join(ROOT, 'test/support/register-ts.js'), join(ROOT, entry), ...flags], {
@@ -28,7 +41,11 @@ export function spawnWorker(db: TestDatabase, flags: string[], env: Record<strin
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  running.add(child);
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => {
+    running.delete(child);
+    resolve(code ?? signal ?? -1);
+  }));
   return {
     child,
     output: () => output,

@@ -2,22 +2,35 @@ import { claimOrder } from '../shared/task-row.mapper';
 
 type Row = Record<string, unknown>;
 
+/** A queue's next priority to look at: its highest below `below` (any when null). */
+export interface PriorityProbe {
+  queue: string;
+  below: number | null;
+}
+
+/** Due rows of one queue at one priority, at most `limit`. */
+export interface DueBucket {
+  queue: string;
+  priority: number;
+  limit: number;
+}
+
 /**
- * The index probes a MySQL/MariaDB claim is made of, each a statement of its own inside the
- * claim's transaction: MariaDB has no LATERAL join to walk the priorities in one statement, as
- * the PostgreSQL and SQLite claims do.
+ * The index probes a MySQL/MariaDB claim is made of, inside the claim's transaction. MariaDB has
+ * no LATERAL join to walk the priorities in one statement, as the PostgreSQL and SQLite claims
+ * do, so each step probes every queue still walking at once: one statement of one index probe
+ * or range per queue, whatever the number of queues.
  */
 export interface DueRowProbes {
-  /** Queues that have READY rows, for a claim of every queue (a skip scan of the claim index). */
-  queuesWithReadyRows(): Promise<string[]>;
-  /** The highest priority of READY rows in `queue` below `below` (any when null), or null: one index seek. */
-  topPriority(queue: string, below: number | null): Promise<number | null>;
+  /** The highest priority of READY rows per queue (below its `below`); queues with none are left out. */
+  topPriorities(probes: PriorityProbe[]): Promise<Map<string, number>>;
   /**
-   * Up to `limit` due READY rows of `queue` at exactly `priority`, in run_after, id order, with at
-   * least the columns priority, run_after and id: one index range that starts at the oldest due
-   * row and ends at the first future one, so rows scheduled later are never read.
+   * Up to `limit` due READY rows of each bucket's queue at exactly its priority, in run_after, id
+   * order, locked, with at least the columns queue_name, priority, run_after and id: per bucket
+   * one index range that starts at the oldest due row and ends at the first future one, so rows
+   * scheduled later are never read.
    */
-  dueAt(queue: string, priority: number, limit: number): Promise<Row[]>;
+  dueIn(buckets: DueBucket[]): Promise<Row[]>;
 }
 
 /**
@@ -25,21 +38,24 @@ export interface DueRowProbes {
  * walking each queue's priorities from the highest down. The claim index is ordered by
  * (queue, priority, run_after), so a plain `run_after <= now ORDER BY priority DESC …` range
  * scan would read every READY row of a higher priority scheduled for later before a due row of
- * a lower one; one seek per priority present instead makes the claim cost the same however many
- * rows are scheduled or backing off.
+ * a lower one, and across queues it is a filesort, which under FOR UPDATE locks every due row
+ * it reads. The walk reads the index in order instead: the claim costs the same however many
+ * rows are scheduled or backing off, and locks at most `limit` rows per queue.
  */
-export async function collectDueRows(queues: readonly string[] | null, limit: number, probes: DueRowProbes): Promise<Row[]> {
-  const names = queues ?? (await probes.queuesWithReadyRows());
+export async function collectDueRows(queues: readonly string[], limit: number, probes: DueRowProbes): Promise<Row[]> {
+  const found = new Map(queues.map((queue) => [queue, 0]));
   const rows: Row[] = [];
-  for (const queue of names) {
-    let found = 0;
-    let priority = await probes.topPriority(queue, null);
-    while (priority !== null && found < limit) {
-      const due = await probes.dueAt(queue, priority, limit - found);
-      found += due.length;
-      rows.push(...due);
-      if (found < limit) priority = await probes.topPriority(queue, priority);
+  let walking: PriorityProbe[] = queues.map((queue) => ({ queue, below: null }));
+  while (walking.length > 0) {
+    const tops = await probes.topPriorities(walking);
+    const buckets = [...tops].map(([queue, priority]) => ({ queue, priority, limit: limit - found.get(queue)! }));
+    if (buckets.length === 0) break;
+    for (const row of await probes.dueIn(buckets)) {
+      const queue = row.queue_name as string;
+      found.set(queue, found.get(queue)! + 1);
+      rows.push(row);
     }
+    walking = buckets.filter(({ queue }) => found.get(queue)! < limit).map(({ queue, priority }) => ({ queue, below: priority }));
   }
-  return names.length > 1 ? rows.sort(claimOrder).slice(0, limit) : rows;
+  return queues.length > 1 ? rows.sort(claimOrder).slice(0, limit) : rows;
 }

@@ -273,13 +273,13 @@ export class MysqlDialect implements TaskDialect {
 
 function probes(connection: PoolConnection): DueRowProbes {
   return {
-    queuesWithReadyRows: async () => [],
-    async topPriority(queue, below) {
-      const rows = await query<{ priority: number | null }[]>(connection,
-        below === null ? MYSQL.topPriority : MYSQL.topPriorityBelow, below === null ? [queue] : [queue, below]);
-      return rows[0]?.priority ?? null;
+    async topPriorities(walking) {
+      const rows = await query<{ queue: string; priority: number }[]>(connection, MYSQL.topPriorities(walking.map(({ below }) => below !== null)),
+        walking.flatMap(({ queue, below }) => (below === null ? [queue, queue] : [queue, queue, below])));
+      return new Map(rows.map((row) => [row.queue, Number(row.priority)]));
     },
-    dueAt: (queue, priority, limit) => query<Row[]>(connection, MYSQL.dueAt, [queue, priority, limit]),
+    dueIn: (buckets) => query<Row[]>(connection, MYSQL.dueIn(buckets.length),
+      buckets.flatMap(({ queue, priority, limit }) => [queue, priority, limit])),
   };
 }
 

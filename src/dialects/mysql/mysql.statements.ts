@@ -8,6 +8,15 @@ const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 /** The fence of every write by a worker: id, worker, attempt. */
 const FENCE = "id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?";
 
+/** queue, priority, limit: its due rows at that priority, oldest first, locked. */
+const DUE_AT = `
+    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
+      FROM task_results
+     WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}
+     ORDER BY run_after, id
+     LIMIT ?
+       FOR UPDATE SKIP LOCKED`;
+
 /**
  * The named statements of the MySQL/MariaDB dialect, each readable alone; the same names as in
  * the other dialects. Parameters are positional, in the order of each comment. MySQL assigns
@@ -23,22 +32,15 @@ export const MYSQL = {
   nextQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?",
   firstQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY'",
   /**
-   * queue: the highest priority of its READY rows, one index probe. Not MAX(): MariaDB reads the
-   * whole range for a MAX over a descending key part.
+   * (queue, queue[, below])… : for each queue, the highest priority of its READY rows (below
+   * `below`), with the queue it is for; one index probe per branch, all in one round trip. Not
+   * MAX(): MariaDB reads the whole range for a MAX over a descending key part.
    */
-  topPriority: "SELECT priority FROM task_results WHERE status = 'READY' AND queue_name = ? ORDER BY priority DESC LIMIT 1",
-  /** queue, below. */
-  topPriorityBelow: `
-    SELECT priority FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < ?
-     ORDER BY priority DESC LIMIT 1`,
-  /** queue, priority, limit: its due rows at that priority, oldest first, locked. */
-  dueAt: `
-    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
-      FROM task_results
-     WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}
-     ORDER BY run_after, id
-     LIMIT ?
-       FOR UPDATE SKIP LOCKED`,
+  topPriorities: (below: readonly boolean[]) => below.map((withBelow) => `
+    (SELECT ? AS queue, priority FROM task_results WHERE status = 'READY' AND queue_name = ?${withBelow ? ' AND priority < ?' : ''}
+      ORDER BY priority DESC LIMIT 1)`).join(' UNION ALL '),
+  /** (queue, priority, limit)… : DUE_AT of several queues in one round trip, each branch its own index range. */
+  dueIn: (buckets: number) => Array(buckets).fill(`(${DUE_AT})`).join(' UNION ALL '),
   /** worker, lease ms, worker, ids: see claimed(). */
   claim: `
     UPDATE task_results
