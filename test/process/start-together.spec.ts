@@ -34,7 +34,8 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
 
   it('migrate one after the other and start cleanly', async () => {
     const db = { describe: () => ({ type: TEST_DB, database }) } as TestDatabase;
-    const startAt = String(Date.now() + 4_000);
+    // Far enough ahead for every process to have loaded before it, even on a busy machine.
+    const startAt = String(Date.now() + 8_000);
     const processes = Array.from({ length: 4 }, () =>
       spawnWorker(db, [], { TASKS_TEST_START_AT: startAt }, 'test/fixtures/migrating-app.ts'));
     const codes = await Promise.all(processes.map((child) => child.exited));
@@ -52,5 +53,5 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
     } finally {
       await dataSource.destroy();
     }
-  });
+  }, 180_000);
 });
