@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TASKS_MIGRATIONS } from '../../src';
 import { dataSourceOptions, TEST_DB, TestDatabase } from '../support/test-database';
-import { spawnWorker } from '../support/worker-process';
+import { killRunningWorkers, spawnWorker } from '../support/worker-process';
 
 /**
  * Processes started together on a database never migrated, each migrating at start-up through
@@ -30,7 +30,10 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
       await dataSource.destroy();
     }
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    killRunningWorkers();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('migrate one after the other and start cleanly', async () => {
     const db = { describe: () => ({ type: TEST_DB, database }) } as TestDatabase;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TaskResultStatus } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { spawnWorker } from '../support/worker-process';
+import { killRunningWorkers, spawnWorker } from '../support/worker-process';
 import { ProcessTasks } from '../fixtures/worker-app';
 import { waitUntil } from '../support/wait-until';
 
@@ -22,6 +22,7 @@ describe('worker process', () => {
     logFile = join(dir, 'runs.log');
   });
   afterEach(async () => {
+    killRunningWorkers();
     await t.close();
     await db.cleanup();
     rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,17 @@ export interface WorkerProcess {
   waitForOutput(text: string | RegExp, timeout?: number): Promise<void>;
 }
 
+const running = new Set<ChildProcess>();
+
+/**
+ * Kills every worker process a test spawned that is still running. A test that fails half-way
+ * would otherwise leave workers claiming the next tests' tasks from the shared database.
+ */
+export function killRunningWorkers(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 /** Spawns a real worker process (test/fixtures/worker-app.ts unless `entry` says otherwise). */
 export function spawnWorker(db: TestDatabase, flags: string[], env: Record<string, string> = {}, entry = 'test/fixtures/worker-app.ts'): WorkerProcess {
   const child = spawn(process.execPath, ['-r', join(ROOT, 'test/support/register-ts.js'), join(ROOT, entry), ...flags], {
@@ -20,6 +31,8 @@ export function spawnWorker(db: TestDatabase, flags: string[], env: Record<strin
     env: { ...process.env, TASKS_TEST_DB: JSON.stringify(db.describe()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let output = '';
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {
