@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TASKS_MIGRATIONS } from '../../src';
 import { dataSourceOptions, TEST_DB, TestDatabase } from '../support/test-database';
-import { spawnWorker } from '../support/worker-process';
+import { killWorkers, spawnWorker } from '../support/worker-process';
 
 /**
  * Processes started together on a database never migrated, each migrating at start-up through
@@ -30,11 +30,15 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
       await dataSource.destroy();
     }
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    await killWorkers();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('migrate one after the other and start cleanly', async () => {
     const db = { describe: () => ({ type: TEST_DB, database }) } as TestDatabase;
-    const startAt = String(Date.now() + 4_000);
+    // Far enough ahead for every process to have loaded before it, even on a busy machine.
+    const startAt = String(Date.now() + 8_000);
     const processes = Array.from({ length: 4 }, () =>
       spawnWorker(db, [], { TASKS_TEST_START_AT: startAt }, 'test/fixtures/migrating-app.ts'));
     const codes = await Promise.all(processes.map((child) => child.exited));
@@ -52,5 +56,5 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
     } finally {
       await dataSource.destroy();
     }
-  });
+  }, 180_000);
 });

@@ -33,6 +33,8 @@ export function spawnWorker(db: TestDatabase, flags: string[], env: Record<strin
     env: { ...process.env, TASKS_TEST_DB: JSON.stringify(db.describe()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let output = '';
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {
@@ -41,11 +43,7 @@ export function spawnWorker(db: TestDatabase, flags: string[], env: Record<strin
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  running.add(child);
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => {
-    running.delete(child);
-    resolve(code ?? signal ?? -1);
-  }));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
     output: () => output,
