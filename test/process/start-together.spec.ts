@@ -30,7 +30,7 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
       await dataSource.destroy();
     }
   });
-  afterEach(() => {
+  afterEach(async () => {
     await killWorkers();
     rmSync(dir, { recursive: true, force: true });
   });
