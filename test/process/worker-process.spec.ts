@@ -8,6 +8,9 @@ import { killWorkers, spawnWorker } from '../support/worker-process';
 import { ProcessTasks } from '../fixtures/worker-app';
 import { waitUntil } from '../support/wait-until';
 
+/** A worker process transpiles the project's TypeScript as it starts: slow on a busy machine. */
+const WORKER_START_MS = 40_000;
+
 /** `runWorker()` as a real child process: flags, --batch drain, SIGTERM, exit codes. */
 describe('worker process', () => {
   let db: TestDatabase;
@@ -69,7 +72,7 @@ describe('worker process', () => {
   it('on SIGTERM lets a running task finish, claims nothing more, and exits 0', async () => {
     const running = await t.tasks.enqueue(ProcessTasks, 'sleep', [1_500]);
     const worker = spawnWorker(db, ['--concurrency', '1', '--interval', '100'], { TASKS_TEST_LOG: logFile });
-    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
+    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)), WORKER_START_MS, 'the task started');
     const waiting = await t.tasks.enqueue(ProcessTasks, 'record', ['not claimed']);
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
@@ -81,7 +84,7 @@ describe('worker process', () => {
   it('on SIGTERM past the shutdown timeout releases the task to READY without charging the attempt', async () => {
     const running = await t.tasks.enqueue(ProcessTasks, 'sleep', [30_000]);
     const worker = spawnWorker(db, ['--shutdown-timeout', '300'], { TASKS_TEST_LOG: logFile });
-    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
+    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)), WORKER_START_MS, 'the task started');
     const signalled = Date.now();
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
@@ -95,7 +98,7 @@ describe('worker process', () => {
   it('a second SIGTERM exits at once', async () => {
     const running = await t.tasks.enqueue(ProcessTasks, 'sleep', [30_000]);
     const worker = spawnWorker(db, ['--shutdown-timeout', '60000'], { TASKS_TEST_LOG: logFile });
-    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)));
+    await waitUntil(() => runs().some((line) => line.startsWith(`start ${running.id}`)), WORKER_START_MS, 'the task started');
     worker.child.kill('SIGTERM');
     await worker.waitForOutput('SIGTERM received');
     const second = Date.now();
