@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { TaskResult, TaskResultStatus } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { spawnWorker, WorkerProcess } from '../support/worker-process';
+import { spawnWorker, WorkerProcess, WORKER_START_MS } from '../support/worker-process';
 import { ClaimAheadTasks } from '../fixtures/claim-ahead-app';
 import { waitFor } from './fault-support';
 
@@ -54,7 +54,7 @@ describe('fault: tasks claimed ahead behind a hung slot', () => {
 
     const b = spawnWorker(db, [...flags, '--worker-id', 'b'], { TASKS_TEST_LOG: log }, APP);
     workers.push(b);
-    await b.waitForOutput('Worker b started', 30_000);
+    await b.waitForOutput('Worker b started', WORKER_START_MS);
     const quick = [...before, ...after].map((task) => task.id);
     const repository = t.app.get(DataSource).getRepository(TaskResult);
     // Well inside a lease renewal cycle of many: only giving them back frees them this soon.

@@ -4,12 +4,9 @@ import { join } from 'node:path';
 import { TaskResultStatus } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { killWorkers, spawnWorker } from '../support/worker-process';
+import { killWorkers, spawnWorker, WORKER_START_MS } from '../support/worker-process';
 import { ProcessTasks } from '../fixtures/worker-app';
 import { waitUntil } from '../support/wait-until';
-
-/** A worker process transpiles the project's TypeScript as it starts: slow on a busy machine. */
-const WORKER_START_MS = 40_000;
 
 /** `runWorker()` as a real child process: flags, --batch drain, SIGTERM, exit codes. */
 describe('worker process', () => {

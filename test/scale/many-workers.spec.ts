@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase, TEST_DB, TEST_ENGINE } from '../support/test-database';
-import { spawnWorker, WorkerProcess } from '../support/worker-process';
+import { spawnWorker, WorkerProcess, WORKER_START_MS } from '../support/worker-process';
 import { waitUntil } from '../support/wait-until';
 import { ProcessTasks } from '../fixtures/worker-app';
 
@@ -47,7 +47,7 @@ describe(`scale: ${PROCESSES} worker processes, ${TASKS} tasks (${TEST_DB})`, ()
       spawnWorker(db, ['--concurrency', String(CONCURRENCY), '--interval', '200', '--worker-id', `scale-${index}`],
         { TASKS_TEST_LOG: logFile }));
     // All idle before the first task exists: none gets a head start.
-    await Promise.all(workers.map((worker, index) => worker.waitForOutput(`Worker scale-${index} started`, 30_000)));
+    await Promise.all(workers.map((worker, index) => worker.waitForOutput(`Worker scale-${index} started`, WORKER_START_MS)));
 
     const started = Date.now();
     await t.tasks.enqueueMany(ProcessTasks, 'record', Array.from({ length: TASKS }, (_, i) => [`task ${i}`] as [string]));

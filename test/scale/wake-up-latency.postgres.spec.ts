@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { spawnWorker, WorkerProcess } from '../support/worker-process';
+import { spawnWorker, WorkerProcess, WORKER_START_MS } from '../support/worker-process';
 import { ProcessTasks } from '../fixtures/worker-app';
 import { waitUntil } from '../support/wait-until';
 import { TaskEvents } from '../../src/task.events';
@@ -36,7 +36,7 @@ describe('scale: wake-up latency across processes (postgres)', () => {
 
   it('enqueue → start p50 < 10 ms with an idle worker polling every second', async () => {
     worker = spawnWorker(db, ['--concurrency', '10', '--interval', '1000', '--worker-id', 'idle-worker']);
-    await worker.waitForOutput('Worker idle-worker started', 30_000);
+    await worker.waitForOutput('Worker idle-worker started', WORKER_START_MS);
     // Past the worker's first claims and lease reaping.
     await new Promise((resolve) => setTimeout(resolve, 500));
 

@@ -4,6 +4,12 @@ import type { TestDatabase } from './test-database';
 
 const ROOT = join(__dirname, '..', '..');
 
+/**
+ * How long a spawned worker may take to start: it transpiles the project's TypeScript as it loads,
+ * which takes seconds, and many more on a busy machine.
+ */
+export const WORKER_START_MS = 60_000;
+
 export interface WorkerProcess {
   child: ChildProcess;
   output: () => string;
@@ -48,7 +54,7 @@ export function spawnWorker(db: TestDatabase, flags: string[], env: Record<strin
     child,
     output: () => output,
     exited,
-    waitForOutput(text, timeout = 20_000) {
+    waitForOutput(text, timeout = WORKER_START_MS) {
       return new Promise((resolve, reject) => {
         const matches = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
         if (matches()) return resolve();
