@@ -13,9 +13,9 @@ const PG_LOCK_KEY = '1290844189141910771';
  * which migrations ran, so processes starting together fail with `relation "migrations" already
  * exists` or re-run a migration that another one is committing, and Nest retries them.
  * PostgreSQL takes an advisory lock, MySQL/MariaDB a named lock (GET_LOCK), each on a connection
- * of its own held until the migrations have run. SQLite (better-sqlite3) has no named locks: an
- * exclusive transaction on a small file beside the database (`<file>-migrations.lock`) stands for
- * one; like the others, the operating system releases it if the process dies.
+ * of its own held until the migrations have run. SQLite (better-sqlite3 or sqlite3) has no named
+ * locks: an exclusive transaction on a small file beside the database (`<file>-migrations.lock`)
+ * stands for one; like the others, the operating system releases it if the process dies.
  * Resolves with the DataSource, so it fits `TypeOrmModule.forRootAsync({ dataSourceFactory })`.
  */
 export async function runMigrationsExclusively(dataSource: DataSource): Promise<DataSource> {
@@ -23,6 +23,10 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
   const type = dataSource.options.type;
   if (type === 'better-sqlite3') {
     await withSqliteFileLock(dataSource, () => dataSource.runMigrations());
+    return dataSource;
+  }
+  if (type === 'sqlite') {
+    await withSqlite3FileLock(dataSource, () => dataSource.runMigrations());
     return dataSource;
   }
   if (type !== 'postgres' && type !== 'mysql' && type !== 'mariadb') {
@@ -74,5 +78,37 @@ async function withSqliteFileLock(dataSource: DataSource, run: () => Promise<unk
     }
   } finally {
     lock.close();
+  }
+}
+
+/** The asynchronous `sqlite3` driver's Database, as far as the lock needs it. */
+interface Sqlite3Database {
+  configure(option: 'busyTimeout', value: number): void;
+  exec(sql: string, callback: (error: Error | null) => void): unknown;
+  close(callback: (error: Error | null) => void): unknown;
+}
+
+/** The same lock as withSqliteFileLock, over the `sqlite3` driver (TypeORM 0.3 `type: 'sqlite'`). */
+async function withSqlite3FileLock(dataSource: DataSource, run: () => Promise<unknown>): Promise<void> {
+  const file = String((dataSource.options as { database?: string }).database ?? ':memory:');
+  if (file === ':memory:' || file === '') {
+    await run();
+    return;
+  }
+  const { Database } = (dataSource.driver as unknown as { sqlite: { Database: new (file: string, callback: (error: Error | null) => void) => Sqlite3Database } }).sqlite;
+  const lock = await new Promise<Sqlite3Database>((resolve, reject) => {
+    const opened: Sqlite3Database = new Database(`${file}-migrations.lock`, (error) => (error ? reject(error) : resolve(opened)));
+  });
+  const exec = (sql: string) => new Promise<void>((resolve, reject) => lock.exec(sql, (error) => (error ? reject(error) : resolve())));
+  try {
+    lock.configure('busyTimeout', 120_000);
+    await exec('BEGIN EXCLUSIVE');
+    try {
+      await run();
+    } finally {
+      await exec('ROLLBACK');
+    }
+  } finally {
+    await new Promise<void>((resolve) => lock.close(() => resolve()));
   }
 }

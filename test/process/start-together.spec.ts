@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TASKS_MIGRATIONS } from '../../src';
-import { dataSourceOptions, TEST_DB, TestDatabase } from '../support/test-database';
+import { dataSourceOptions, TEST_DB, TEST_ENGINE, TestDatabase } from '../support/test-database';
 import { killWorkers, spawnWorker } from '../support/worker-process';
 
 /**
@@ -17,11 +17,11 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'nestjs-tasks-start-'));
-    if (TEST_DB === 'sqlite') {
+    if (TEST_ENGINE === 'sqlite') {
       database = join(dir, 'new.sqlite');
       return;
     }
-    database = TEST_DB === 'postgres' ? process.env.PG_DATABASE ?? 'test' : process.env.MYSQL_DATABASE ?? 'test';
+    database = TEST_ENGINE === 'postgres' ? process.env.PG_DATABASE ?? 'test' : process.env.MYSQL_DATABASE ?? 'test';
     const dataSource = await new DataSource({ ...dataSourceOptions(TEST_DB, database), migrations: [] }).initialize();
     try {
       await dataSource.query('DROP TABLE IF EXISTS task_results');
