@@ -20,7 +20,8 @@ const PG_LOCK_KEY = '1290844189141910771';
  */
 export async function runMigrationsExclusively(dataSource: DataSource): Promise<DataSource> {
   if (!dataSource.isInitialized) await dataSource.initialize();
-  const type = dataSource.options.type;
+  // A string: TypeORM 1.x's types no longer name 'sqlite', which 0.3 applications still use.
+  const type: string = dataSource.options.type;
   if (type === 'better-sqlite3') {
     await withSqliteFileLock(dataSource, () => dataSource.runMigrations());
     return dataSource;
