@@ -39,8 +39,9 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
     if (type === 'postgres') {
       await lockRunner.query(`SELECT pg_advisory_lock(${PG_LOCK_KEY})`);
     } else {
-      // -1: wait as long as it takes, as pg_advisory_lock does.
-      await lockRunner.query('SELECT GET_LOCK(?, -1) AS locked', [LOCK_NAME]);
+      // Waits as long as it takes, as pg_advisory_lock does. Not with a negative timeout: MySQL
+      // waits forever then, but MariaDB answers NULL at once; so wait in rounds until it is ours.
+      while (Number((await lockRunner.query('SELECT GET_LOCK(?, 60) AS locked', [LOCK_NAME]))[0]?.locked) !== 1);
     }
     try {
       await dataSource.runMigrations();

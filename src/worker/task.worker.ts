@@ -100,6 +100,8 @@ class WorkerRun {
   private readonly wakeUp = new WakeUp();
   /** Outcomes of finished attempts not yet committed. */
   private readonly writes = new Set<Promise<void>>();
+  /** Outcome writes settled so far: a batch run is drained only if none settled during its last claim. */
+  private settledWrites = 0;
   private readonly writer: OutcomeWriter;
   private readonly announcer: AttemptEvents;
   private readonly services: MaintenanceService[];
@@ -169,6 +171,7 @@ class WorkerRun {
           continue;
         }
         let tasks: ClaimedTask[];
+        const settledBefore = this.settledWrites;
         try {
           tasks = await this.dialect.claim({ workerId, queues, limit, leaseMs: leaseDuration });
           failures = 0;
@@ -184,8 +187,9 @@ class WorkerRun {
         this.fillSlots();
         if (this.pacer.claimed(tasks.length, limit)) continue;
         if (batch) {
-          // Unwritten outcomes may be retries that are due at once: drained means all settled.
-          if (this.active.size === 0 && this.buffer.length === 0 && this.writes.size === 0) {
+          // Unwritten outcomes may be retries that are due at once: drained means all settled, and
+          // none settled while this claim ran (its answer may predate a retry that is due now).
+          if (this.active.size === 0 && this.buffer.length === 0 && this.writes.size === 0 && this.settledWrites === settledBefore) {
             reason = 'batch-drained';
             break;
           }
@@ -275,6 +279,7 @@ class WorkerRun {
       })
       .finally(() => {
         this.writes.delete(tracked);
+        this.settledWrites++;
         this.wake();
       });
     this.writes.add(tracked);
