@@ -129,6 +129,14 @@ export function isFinished(status: TaskResultStatus): boolean {
 }
 
 /**
+ * A success and nothing else: most changes are these, and dialects apply them with a statement
+ * that sets only what a success sets.
+ */
+export function isPlainSuccess(change: TaskChange): change is TaskChange & { returnValue: string } {
+  return change.status === TaskResultStatus.SUCCESSFUL && change.returnValue !== null && !change.error && !change.runAfter && !change.uncharge;
+}
+
+/**
  * Applies a change to a row in memory, exactly as the dialects' statements do (fence, cancel
  * race, times against `now`): the immediate backend runs on it, and the dialect suite compares
  * every database with it. Returns false, changing nothing, when the fence does not hold.

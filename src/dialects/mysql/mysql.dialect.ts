@@ -3,8 +3,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AttemptRef } from '../../core/attempt-ref';
 import type { TaskRow } from '../../core/task-row';
 import { isRelative, TaskTime } from '../../core/task-time';
-import { claimed, rescued, TaskChange } from '../../core/task.transitions';
-import { TaskResultStatus } from '../../task-result-status.enum';
+import { claimed, isPlainSuccess, rescued, TaskChange } from '../../core/task.transitions';
+import type { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
 import { unstorableChange, writeChangesSafely } from '../shared/change.fallback';
 import { collectDueRows, DueRowProbes } from './mysql-due-rows';
@@ -150,18 +150,18 @@ export class MysqlDialect implements TaskDialect {
   }
 
   private async apply(workerId: string, changes: TaskChange[]): Promise<void> {
-    const completions = changes.filter((change) => change.status === TaskResultStatus.SUCCESSFUL && !change.error && !change.uncharge);
+    const completions = changes.filter(isPlainSuccess);
     // The common case, a batch of successes, is one statement: per-row values picked by id.
-    for (const part of chunk(completions, Infinity, this.statementBytes(), (change) => (change.returnValue?.length ?? 4) * 3 + 128)) {
+    for (const part of chunk(completions, Infinity, this.statementBytes(), (change) => change.returnValue.length * 3 + 128)) {
       await query(this.pool, MYSQL.complete(part.length), [
-        ...part.flatMap((change) => [change.ref.id, change.returnValue === null ? null : storedReturnValue(change.returnValue)]),
+        ...part.flatMap((change) => [change.ref.id, storedReturnValue(change.returnValue)]),
         part.map((change) => change.ref.id), workerId,
         ...part.flatMap((change) => [change.ref.id, change.ref.attempt]),
       ]);
     }
     // Rarer changes, one statement each.
     for (const change of changes) {
-      if (!completions.includes(change)) await query(this.pool, MYSQL.finish, finishValues(workerId, change));
+      if (!isPlainSuccess(change)) await query(this.pool, MYSQL.finish, finishValues(workerId, change));
     }
   }
 

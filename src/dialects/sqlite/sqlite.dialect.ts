@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { AttemptRef } from '../../core/attempt-ref';
 import type { TaskRow } from '../../core/task-row';
 import { isRelative, TaskTime } from '../../core/task-time';
-import { claimed, rescued, TaskChange } from '../../core/task.transitions';
+import { claimed, isFinished, isPlainSuccess, rescued, TaskChange } from '../../core/task.transitions';
 import type { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
 import { insertValues } from '../shared/insert-columns';
@@ -54,8 +54,12 @@ export class SqliteDialect implements TaskDialect {
     const rows = await this.connection.immediate(async (tx) => {
       const names = queues ?? (await queuesWithReadyRows(tx));
       if (names.length === 0) return [];
-      return tx.all(this.claimStatement(names.length), [change.claimedBy, lease, change.claimedBy,
-        ...names.flatMap((name) => [name, name, name, limit]), limit]);
+      const claimedBy = [change.claimedBy, lease, change.claimedBy];
+      const top = names.length === 1 ? await tx.all(SQLITE.claimTop, [...claimedBy, names[0], names[0], limit]) : [];
+      if (top.length === limit) return top;
+      const rest = limit - top.length;
+      return top.concat(await tx.all(this.claimStatement(names.length), [...claimedBy,
+        ...names.flatMap((name) => [name, name, name, rest]), rest]));
     });
     // RETURNING does not keep the order of the rows it was given.
     return rows.sort(claimOrder).map((row) => toClaimedTask(row));
@@ -71,7 +75,10 @@ export class SqliteDialect implements TaskDialect {
   async finish(workerId: string, changes: TaskChange[]): Promise<void> {
     if (changes.length === 0) return;
     await this.connection.immediate(async (tx) => {
-      for (const change of changes) await tx.run(SQLITE.finish, finishValues(workerId, change));
+      for (const change of changes) {
+        if (isPlainSuccess(change)) await tx.run(SQLITE.complete, [storedReturnValue(change.returnValue), change.ref.id, workerId, change.ref.attempt]);
+        else await tx.run(SQLITE.finish, finishValues(workerId, change));
+      }
     });
   }
 
@@ -155,6 +162,6 @@ function finishValues(workerId: string, change: TaskChange): unknown[] {
   const error = change.error ? JSON.stringify(change.error) : null;
   const uncharge = change.uncharge ? 1 : 0;
   const returnValue = change.returnValue === null ? null : storedReturnValue(change.returnValue);
-  return [change.status, change.status, returnValue, at, at, delay, delay, error, error, uncharge, uncharge, uncharge,
+  return [change.status, isFinished(change.status) ? 1 : 0, returnValue, at, at, delay, delay, error, error, uncharge, uncharge, uncharge,
     change.ref.id, workerId, change.ref.attempt];
 }

@@ -29,8 +29,13 @@ const dueInQueue = (index: number) => `
    WHERE p.priority IS NOT NULL AND t.status = 'READY' AND t.queue_name = ? AND t.priority = p.priority AND t.run_after <= ${NOW}
    LIMIT ?`;
 
+/** worker, lease ms, worker: what a claimed row becomes (see claimed()). */
+const CLAIMED = `status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
+           started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
+           worker_ids = json_insert(worker_ids, '$[#]', ?)`;
+const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after';
+
 const list = (count: number) => Array(count).fill('?').join(', ');
-const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 
 /**
  * The named statements of the SQLite dialect, each readable alone; the same names as in the
@@ -45,28 +50,51 @@ export const SQLITE = {
   /** For a claim of every queue: the next queue with READY rows after ? ('' for the first). */
   nextQueue: `SELECT min(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?`,
   /**
+   * worker, lease ms, worker, queue, queue, limit: up to `limit` due rows of one queue's highest
+   * priority present, as `claim` takes them (one index range). Most claims are satisfied by it;
+   * the walk through every priority in `claim` costs more and is needed only when it comes short.
+   */
+  claimTop: `
+    UPDATE task_results
+       SET ${CLAIMED}
+     WHERE id IN (SELECT id FROM task_results
+                   WHERE status = 'READY' AND queue_name = ? AND run_after <= ${NOW}
+                     AND priority = (SELECT max(priority) FROM task_results WHERE status = 'READY' AND queue_name = ?)
+                   LIMIT ?)
+    RETURNING ${CLAIMED_COLUMNS}`,
+  /**
    * worker, lease ms, worker, then (queue, queue, queue, limit) per queue, then limit: up to
    * `limit` due rows of the queues, RUNNING under a lease, attempt + 1 (see claimed()).
    */
   claim: (queues: number) => `
     UPDATE task_results
-       SET status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
-           started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
-           worker_ids = json_insert(worker_ids, '$[#]', ?)
+       SET ${CLAIMED}
      WHERE id IN (${queues === 1 ? `SELECT id FROM (${dueInQueue(0)}) LIMIT ?` : `
                   SELECT id FROM (${Array.from({ length: queues }, (_, index) => `SELECT * FROM (${dueInQueue(index)})`).join(' UNION ALL ')})
                    ORDER BY priority DESC, run_after, id
                    LIMIT ?`})
-    RETURNING id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after`,
+    RETURNING ${CLAIMED_COLUMNS}`,
   /**
-   * status, status, return_value, run_at, run_at, delay_ms, delay_ms, error, error, uncharge,
-   * uncharge, uncharge, id, worker, attempt (finishValues). Applies a decided change, fenced;
-   * a cancellation requested before it runs wins (see ifCancelRequested).
+   * return_value, id, worker, attempt: the common change, a success, with only the columns it
+   * sets; a cancellation requested before it runs wins (see ifCancelRequested).
+   */
+  complete: `
+    UPDATE task_results
+       SET status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'SUCCESSFUL' END,
+           return_value = CASE WHEN cancel_requested THEN return_value ELSE ? END,
+           finished_at = ${NOW}, claimed_by = NULL, lease_expires_at = NULL
+     WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`,
+  /**
+   * status, finished (0/1), return_value, run_at, run_at, delay_ms, delay_ms, error, error,
+   * uncharge, uncharge, uncharge, id, worker, attempt (finishValues). Applies a decided change,
+   * fenced; a cancellation requested before it runs wins (see ifCancelRequested). Whether the
+   * status is final comes as a parameter: an IN list here would build a temporary index on
+   * every execution, which cost more than the rest of the statement.
    */
   finish: `
     UPDATE task_results
        SET status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE ? END,
-           finished_at = CASE WHEN cancel_requested OR ? IN ${FINISHED} THEN ${NOW} END,
+           finished_at = CASE WHEN cancel_requested OR ? THEN ${NOW} END,
            return_value = CASE WHEN cancel_requested THEN return_value ELSE COALESCE(?, return_value) END,
            run_after = CASE WHEN cancel_requested THEN run_after
                             WHEN ? IS NOT NULL THEN ?
