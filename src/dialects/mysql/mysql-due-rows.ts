@@ -2,12 +2,6 @@ import { claimOrder } from '../shared/task-row.mapper';
 
 type Row = Record<string, unknown>;
 
-/** A queue's next priority to look at: its highest below `below` (any when null). */
-export interface PriorityProbe {
-  queue: string;
-  below: number | null;
-}
-
 /** Due rows of one queue at one priority, at most `limit`. */
 export interface DueBucket {
   queue: string;
@@ -22,15 +16,16 @@ export interface DueBucket {
  * or range per queue, whatever the number of queues.
  */
 export interface DueRowProbes {
-  /** The highest priority of READY rows per queue (below its `below`); queues with none are left out. */
-  topPriorities(probes: PriorityProbe[]): Promise<Map<string, number>>;
+  /** The highest priority of READY rows per queue; queues with none are left out. */
+  topPriorities(queues: readonly string[]): Promise<Map<string, number>>;
   /**
    * Up to `limit` due READY rows of each bucket's queue at exactly its priority, in run_after, id
    * order, locked, with at least the columns queue_name, priority, run_after and id: per bucket
    * one index range that starts at the oldest due row and ends at the first future one, so rows
-   * scheduled later are never read.
+   * scheduled later are never read. With them, in the same round trip, the priority each bucket's
+   * queue has next below the bucket's (one index probe), so the walk needs no probe of its own.
    */
-  dueIn(buckets: DueBucket[]): Promise<Row[]>;
+  dueIn(buckets: DueBucket[]): Promise<{ rows: Row[]; below: Map<string, number> }>;
 }
 
 /**
@@ -40,22 +35,24 @@ export interface DueRowProbes {
  * scan would read every READY row of a higher priority scheduled for later before a due row of
  * a lower one, and across queues it is a filesort, which under FOR UPDATE locks every due row
  * it reads. The walk reads the index in order instead: the claim costs the same however many
- * rows are scheduled or backing off, and locks at most `limit` rows per queue.
+ * rows are scheduled or backing off, and locks at most `limit` rows per queue. A claim takes two
+ * round trips (the top priorities, then their rows), plus one per priority passed over.
  */
 export async function collectDueRows(queues: readonly string[], limit: number, probes: DueRowProbes): Promise<Row[]> {
   const found = new Map(queues.map((queue) => [queue, 0]));
   const rows: Row[] = [];
-  let walking: PriorityProbe[] = queues.map((queue) => ({ queue, below: null }));
-  while (walking.length > 0) {
-    const tops = await probes.topPriorities(walking);
-    const buckets = [...tops].map(([queue, priority]) => ({ queue, priority, limit: limit - found.get(queue)! }));
-    if (buckets.length === 0) break;
-    for (const row of await probes.dueIn(buckets)) {
+  const tops = await probes.topPriorities(queues);
+  let buckets: DueBucket[] = [...tops].map(([queue, priority]) => ({ queue, priority, limit }));
+  while (buckets.length > 0) {
+    const due = await probes.dueIn(buckets);
+    for (const row of due.rows) {
       const queue = row.queue_name as string;
       found.set(queue, found.get(queue)! + 1);
       rows.push(row);
     }
-    walking = buckets.filter(({ queue }) => found.get(queue)! < limit).map(({ queue, priority }) => ({ queue, below: priority }));
+    buckets = buckets
+      .filter(({ queue }) => found.get(queue)! < limit && due.below.has(queue))
+      .map(({ queue }) => ({ queue, priority: due.below.get(queue)!, limit: limit - found.get(queue)! }));
   }
   return queues.length > 1 ? rows.sort(claimOrder).slice(0, limit) : rows;
 }

@@ -269,17 +269,23 @@ export class MysqlDialect implements TaskDialect {
       }
       throw error;
     }
-  }}
+  }
+}
 
 function probes(connection: PoolConnection): DueRowProbes {
   return {
-    async topPriorities(walking) {
-      const rows = await query<{ queue: string; priority: number }[]>(connection, MYSQL.topPriorities(walking.map(({ below }) => below !== null)),
-        walking.flatMap(({ queue, below }) => (below === null ? [queue, queue] : [queue, queue, below])));
+    async topPriorities(queues) {
+      const rows = await query<{ queue: string; priority: number }[]>(connection, MYSQL.topPriorities(queues.length),
+        queues.flatMap((queue) => [queue, queue]));
       return new Map(rows.map((row) => [row.queue, Number(row.priority)]));
     },
-    dueIn: (buckets) => query<Row[]>(connection, MYSQL.dueIn(buckets.length),
-      buckets.flatMap(({ queue, priority, limit }) => [queue, priority, limit])),
+    async dueIn(buckets) {
+      const rows = await query<Row[]>(connection, MYSQL.dueIn(buckets.length),
+        buckets.flatMap(({ queue, priority, limit }) => [queue, priority, limit, queue, queue, priority]));
+      const below = new Map<string, number>();
+      for (const row of rows) if (row.id === null) below.set(row.queue_name as string, Number(row.priority));
+      return { rows: rows.filter((row) => row.id !== null), below };
+    },
   };
 }
 

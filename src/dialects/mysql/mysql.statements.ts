@@ -18,6 +18,18 @@ const DUE_AT = `
        FOR UPDATE SKIP LOCKED`;
 
 /**
+ * queue, queue, priority: the queue's next priority below `priority`, as a row shaped like
+ * DUE_AT's with a NULL id (one index probe).
+ */
+const NEXT_BELOW = `
+    SELECT NULL AS id, NULL AS task_name, ? AS queue_name, priority, NULL AS args, NULL AS kwargs,
+           NULL AS attempt, NULL AS max_attempts, NULL AS run_after
+      FROM task_results
+     WHERE status = 'READY' AND queue_name = ? AND priority < ?
+     ORDER BY priority DESC
+     LIMIT 1`;
+
+/**
  * The named statements of the MySQL/MariaDB dialect, each readable alone; the same names as in
  * the other dialects. Parameters are positional, in the order of each comment. MySQL assigns
  * SET columns left to right, each expression seeing the columns already assigned: nothing below
@@ -32,15 +44,17 @@ export const MYSQL = {
   nextQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?",
   firstQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY'",
   /**
-   * (queue, queue[, below])… : for each queue, the highest priority of its READY rows (below
-   * `below`), with the queue it is for; one index probe per branch, all in one round trip. Not
-   * MAX(): MariaDB reads the whole range for a MAX over a descending key part.
+   * (queue, queue)… : for each queue, the highest priority of its READY rows, with the queue it
+   * is for; one index probe per branch, all in one round trip. Not MAX(): MariaDB reads the whole
+   * range for a MAX over a descending key part.
    */
-  topPriorities: (below: readonly boolean[]) => below.map((withBelow) => `
-    (SELECT ? AS queue, priority FROM task_results WHERE status = 'READY' AND queue_name = ?${withBelow ? ' AND priority < ?' : ''}
-      ORDER BY priority DESC LIMIT 1)`).join(' UNION ALL '),
-  /** (queue, priority, limit)… : DUE_AT of several queues in one round trip, each branch its own index range. */
-  dueIn: (buckets: number) => Array(buckets).fill(`(${DUE_AT})`).join(' UNION ALL '),
+  topPriorities: (queues: number) => Array(queues).fill(`
+    (SELECT ? AS queue, priority FROM task_results WHERE status = 'READY' AND queue_name = ? ORDER BY priority DESC LIMIT 1)`).join(' UNION ALL '),
+  /**
+   * (queue, priority, limit, queue, queue, priority)… : DUE_AT and NEXT_BELOW of several queues in
+   * one round trip, each branch its own index range or probe.
+   */
+  dueIn: (buckets: number) => Array(buckets).fill(`(${DUE_AT}) UNION ALL (${NEXT_BELOW})`).join(' UNION ALL '),
   /** worker, lease ms, worker, ids: see claimed(). */
   claim: `
     UPDATE task_results

@@ -19,10 +19,15 @@ import { storedReturnValue } from '../../serialization/stored-return-value';
  * SQLite over a connection port (better-sqlite3 today, any driver implementing
  * SqliteConnection). Every write is one immediate transaction on the dialect's own connection.
  */
+/** How long a queue whose claimTop came short is claimed with the walk alone before claimTop is tried again. */
+const WALK_MS = 1_000;
+
 export class SqliteDialect implements TaskDialect {
   readonly name = 'sqlite' as const;
   readonly workerUnsupported?: string;
   private readonly claimTexts = new Map<number, string>();
+  /** Queues claimed with the walk through every priority (`claim`) until the time given, without trying claimTop first. */
+  private readonly walking = new Map<string, number>();
 
   constructor(private readonly connection: SqliteConnection, options: { sharedConnection?: boolean } = {}) {
     if (options.sharedConnection) {
@@ -55,11 +60,18 @@ export class SqliteDialect implements TaskDialect {
       const names = queues ?? (await queuesWithReadyRows(tx));
       if (names.length === 0) return [];
       const claimedBy = [change.claimedBy, lease, change.claimedBy];
-      const top = names.length === 1 ? await tx.all(SQLITE.claimTop, [...claimedBy, names[0], names[0], limit]) : [];
+      if (names.length > 1) {
+        return tx.all(this.claimStatement(names.length), [...claimedBy, ...names.flatMap((name) => [name, name, name, limit]), limit]);
+      }
+      const [queue] = names;
+      const walk = (count: number) => tx.all(this.claimStatement(1), [...claimedBy, queue, queue, queue, count, count]);
+      if (this.walking.get(queue)! > Date.now()) return walk(limit);
+      const top = await tx.all(SQLITE.claimTop, [...claimedBy, queue, queue, limit, queue, queue, queue, limit, limit]);
       if (top.length === limit) return top;
-      const rest = limit - top.length;
-      return top.concat(await tx.all(this.claimStatement(names.length), [...claimedBy,
-        ...names.flatMap((name) => [name, name, name, rest]), rest]));
+      // Its two highest priorities came short: a queue running dry, or more priorities than two
+      // in use. The walk alone costs less than both statements, for a while.
+      this.walking.set(queue, Date.now() + WALK_MS);
+      return top.concat(await walk(limit - top.length));
     });
     // RETURNING does not keep the order of the rows it was given.
     return rows.sort(claimOrder).map((row) => toClaimedTask(row));

@@ -11,6 +11,9 @@ const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', 
 /** A time given as two parameters, `[text, null]` absolute or `[null, ms]` relative (see timeParams). */
 const TIME = `COALESCE(?, ${AFTER_NOW})`;
 
+/** The highest priority of a queue's READY rows (queue). */
+const TOP_PRIORITY = "(SELECT max(priority) FROM task_results WHERE status = 'READY' AND queue_name = ?)";
+
 /**
  * Up to `limit` due rows of one queue in claim order, one index range per priority present:
  * the priorities are found by seeking through the claim index from the highest down (a lazy
@@ -20,7 +23,7 @@ const TIME = `COALESCE(?, ${AFTER_NOW})`;
  */
 const dueInQueue = (index: number) => `
   WITH RECURSIVE p${index}(priority) AS (
-    SELECT (SELECT max(priority) FROM task_results WHERE status = 'READY' AND queue_name = ?)
+    SELECT ${TOP_PRIORITY}
     UNION ALL
     SELECT (SELECT max(priority) FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < p.priority)
       FROM p${index} AS p WHERE p.priority IS NOT NULL
@@ -50,17 +53,27 @@ export const SQLITE = {
   /** For a claim of every queue: the next queue with READY rows after ? ('' for the first). */
   nextQueue: `SELECT min(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?`,
   /**
-   * worker, lease ms, worker, queue, queue, limit: up to `limit` due rows of one queue's highest
-   * priority present, as `claim` takes them (one index range). Most claims are satisfied by it;
-   * the walk through every priority in `claim` costs more and is needed only when it comes short.
+   * worker, lease ms, worker, queue, queue, limit, queue, queue, queue, limit, limit: up to
+   * `limit` due rows of one queue's two highest priorities, as `claim` takes them: two index
+   * ranges, the second read only if the first comes short (SQLite stops a compound at its LIMIT).
+   * Most claims are filled by it, including those behind rows of a higher priority scheduled for
+   * later, for less than the walk through every priority of `claim` costs.
    */
   claimTop: `
     UPDATE task_results
        SET ${CLAIMED}
-     WHERE id IN (SELECT id FROM task_results
-                   WHERE status = 'READY' AND queue_name = ? AND run_after <= ${NOW}
-                     AND priority = (SELECT max(priority) FROM task_results WHERE status = 'READY' AND queue_name = ?)
-                   LIMIT ?)
+     WHERE id IN (
+             SELECT id FROM (
+               SELECT id FROM task_results
+                WHERE status = 'READY' AND queue_name = ? AND priority = ${TOP_PRIORITY} AND run_after <= ${NOW}
+                LIMIT ?)
+             UNION ALL
+             SELECT id FROM (
+               SELECT id FROM task_results
+                WHERE status = 'READY' AND queue_name = ? AND run_after <= ${NOW}
+                  AND priority = (SELECT max(priority) FROM task_results WHERE status = 'READY' AND queue_name = ? AND priority < ${TOP_PRIORITY})
+                LIMIT ?)
+             LIMIT ?)
     RETURNING ${CLAIMED_COLUMNS}`,
   /**
    * worker, lease ms, worker, then (queue, queue, queue, limit) per queue, then limit: up to
