@@ -104,6 +104,26 @@ describe.each(DATABASES)('dialect %s', (type) => {
     expect((await claim('w1', 10)).map((task) => task.id)).toEqual([due[1].id, due[0].id, due[2].id]);
   });
 
+  it('claim: what a claim remembers of a queue never outranks rows that arrive at any priority', async () => {
+    // Claims of one queue start from where the last one found rows (MySQL/MariaDB) or read the
+    // two highest priorities first (SQLite): each new row below must still be taken first.
+    const ids = (rows: { id: string }[]) => rows.map((task) => task.id);
+    await insert(...Array.from({ length: 5 }, () => row({ priority: 10, runAfter: { afterNow: 86_400_000 } })));
+    const low = await insert(row({ priority: 0 }), row({ priority: 0 }), row({ priority: 0 }));
+    expect(ids(await claim('w1', 1))).toEqual([low[0]]);
+    expect(ids(await claim('w1', 1))).toEqual([low[1]]);
+    const [dueAtTop] = await insert(row({ priority: 10 }));
+    expect(ids(await claim('w1', 1))).toEqual([dueAtTop]);
+    const [between] = await insert(row({ priority: 5 }));
+    expect(ids(await claim('w1', 1))).toEqual([between]);
+    const [above] = await insert(row({ priority: 20 }));
+    const [lowest] = await insert(row({ priority: -5 }));
+    expect(ids(await claim('w1', 10))).toEqual([above, low[2], lowest]);
+    expect(await claim('w1', 10)).toEqual([]);
+    const [back] = await insert(row({ priority: 0 }));
+    expect(ids(await claim('w1', 10))).toEqual([back]);
+  });
+
   it('claim: across several queues and every queue, merged in claim order', async () => {
     const other = `${queue}-b`;
     const [a, b, c] = await insert(row({ priority: 1 }), row({ queueName: other, priority: 2 }), row({ queueName: other, priority: 0 }));

@@ -10,6 +10,15 @@ export interface DueBucket {
 }
 
 /**
+ * What the last claim of a queue learned: its priorities from the highest down to the first that
+ * had due rows. The next claim checks it and reads those rows in one round trip.
+ */
+export type PriorityPath = readonly number[];
+
+/** Paths longer than this are walked again rather than checked: each step is a probe of the check. */
+const MAX_PATH = 4;
+
+/**
  * The index probes a MySQL/MariaDB claim is made of, inside the claim's transaction. MariaDB has
  * no LATERAL join to walk the priorities in one statement, as the PostgreSQL and SQLite claims
  * do, so each step probes every queue still walking at once: one statement of one index probe
@@ -26,6 +35,12 @@ export interface DueRowProbes {
    * queue has next below the bucket's (one index probe), so the walk needs no probe of its own.
    */
   dueIn(buckets: DueBucket[]): Promise<{ rows: Row[]; below: Map<string, number> }>;
+  /**
+   * One round trip for one queue and a path [p1 … pk]: up to `limit` due rows at pk, read only if
+   * no row of p1 … pk-1 is due, and the priorities that tell whether the path still holds: the
+   * queue's highest, then the next one below each of p1 … pk (null: none).
+   */
+  dueAlong(queue: string, path: PriorityPath, limit: number): Promise<{ rows: Row[]; priorities: (number | null)[] }>;
 }
 
 /**
@@ -38,7 +53,9 @@ export interface DueRowProbes {
  * rows are scheduled or backing off, and locks at most `limit` rows per queue. A claim takes two
  * round trips (the top priorities, then their rows), plus one per priority passed over.
  */
-export async function collectDueRows(queues: readonly string[], limit: number, probes: DueRowProbes): Promise<Row[]> {
+export async function collectDueRows(queues: readonly string[], limit: number, probes: DueRowProbes,
+  paths: Map<string, PriorityPath>): Promise<Row[]> {
+  if (queues.length === 1) return collectFromQueue(queues[0], limit, probes, paths);
   const found = new Map(queues.map((queue) => [queue, 0]));
   const rows: Row[] = [];
   const tops = await probes.topPriorities(queues);
@@ -55,4 +72,37 @@ export async function collectDueRows(queues: readonly string[], limit: number, p
       .map(({ queue }) => ({ queue, priority: due.below.get(queue)!, limit: limit - found.get(queue)! }));
   }
   return queues.length > 1 ? rows.sort(claimOrder).slice(0, limit) : rows;
+}
+
+/**
+ * One queue's walk, starting from where its last claim found rows when the path there still
+ * holds: a claim as steady as most are (one priority, or due rows behind a higher priority's
+ * scheduled ones) is then one round trip, like a plain ordered range.
+ */
+async function collectFromQueue(queue: string, limit: number, probes: DueRowProbes, paths: Map<string, PriorityPath>): Promise<Row[]> {
+  const rows: Row[] = [];
+  const visited: number[] = [];
+  let next: number | null | undefined;
+  const path = paths.get(queue);
+  if (path) {
+    const along = await probes.dueAlong(queue, path, limit);
+    const [top, ...below] = along.priorities;
+    // No rows says nothing: a higher priority may have due rows now. Walk from the top then.
+    if (along.rows.length > 0 && top === path[0] && path.every((priority, step) => step === 0 || below[step - 1] === priority)) {
+      rows.push(...along.rows);
+      visited.push(...path);
+      next = below[path.length - 1];
+    }
+  }
+  if (visited.length === 0) next = (await probes.topPriorities([queue])).get(queue);
+  while (rows.length < limit && next !== null && next !== undefined) {
+    const due = await probes.dueIn([{ queue, priority: next, limit: limit - rows.length }]);
+    visited.push(next);
+    rows.push(...due.rows);
+    next = due.below.get(queue);
+  }
+  const firstDue = rows.length > 0 ? visited.indexOf(Number(rows[0].priority)) : -1;
+  if (firstDue >= 0 && firstDue < MAX_PATH) paths.set(queue, visited.slice(0, firstDue + 1));
+  else paths.delete(queue);
+  return rows;
 }

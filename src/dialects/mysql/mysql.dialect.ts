@@ -7,7 +7,7 @@ import { claimed, isPlainSuccess, rescued, TaskChange } from '../../core/task.tr
 import type { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
 import { unstorableChange, writeChangesSafely } from '../shared/change.fallback';
-import { collectDueRows, DueRowProbes } from './mysql-due-rows';
+import { collectDueRows, DueRowProbes, PriorityPath } from './mysql-due-rows';
 import { insertValues } from '../shared/insert-columns';
 import { missingTableError } from '../shared/missing-table.error';
 import { dateFormatter, mapTaskRow, toClaimedTask, toUtcDateTime } from '../shared/task-row.mapper';
@@ -54,6 +54,8 @@ export class MysqlDialect implements TaskDialect {
   /** Renewals and rescues, on a connection of their own (see createMysqlMaintenancePool); opened by the first. */
   private maintenance?: Pool;
   private maxPacket = 16 * 1024 * 1024;
+  /** Per queue, where its last claim found due rows (see collectDueRows). */
+  private readonly paths = new Map<string, PriorityPath>();
 
   constructor(private readonly dataSource: DataSource) {
     const driver = dataSource.driver as unknown as { pool?: Pool; poolCluster?: { of(pattern: string): Queryable } };
@@ -89,7 +91,7 @@ export class MysqlDialect implements TaskDialect {
       // Always index-ordered, however many queues: a sorted range over several queues would be
       // filesorted, and a filesort under FOR UPDATE locks every due row it reads, so concurrent
       // claimers would find nothing. Each queue's walk locks at most `limit` rows.
-      const rows = await collectDueRows(names, limit, probes(connection));
+      const rows = await collectDueRows(names, limit, probes(connection), this.paths);
       if (rows.length === 0) return [];
       await query(connection, MYSQL.claim, [change.claimedBy, lease, change.claimedBy, rows.map((row) => row.id)]);
       return rows.map((row) => toClaimedTask(row, 1));
@@ -278,6 +280,17 @@ function probes(connection: PoolConnection): DueRowProbes {
       const rows = await query<{ queue: string; priority: number }[]>(connection, MYSQL.topPriorities(queues.length),
         queues.flatMap((queue) => [queue, queue]));
       return new Map(rows.map((row) => [row.queue, Number(row.priority)]));
+    },
+    async dueAlong(queue, path, limit) {
+      const last = path[path.length - 1];
+      const rows = await query<Row[]>(connection, MYSQL.dueAlong(path.length), [
+        queue, last, ...(path.length > 1 ? [queue, path.slice(0, -1)] : []), limit,
+        0, queue,
+        ...path.flatMap((priority, step) => [step + 1, queue, priority]),
+      ]);
+      const priorities: (number | null)[] = Array(path.length + 1).fill(null);
+      for (const row of rows) if (row.probe !== null) priorities[Number(row.probe)] = Number(row.priority);
+      return { rows: rows.filter((row) => row.probe === null), priorities };
     },
     async dueIn(buckets) {
       const rows = await query<Row[]>(connection, MYSQL.dueIn(buckets.length),

@@ -30,6 +30,33 @@ const NEXT_BELOW = `
      LIMIT 1`;
 
 /**
+ * queue, priority, (queue, higher priorities when `guarded`), limit: DUE_AT, only if no row of
+ * the higher priorities is due, with a NULL `probe` column. Rows of those locked by other
+ * claimers are skipped as DUE_AT skips them: those claimers take them.
+ */
+const DUE_ALONG = (guarded: boolean) => `
+    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, NULL AS probe
+      FROM task_results
+     WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}${guarded ? `
+       AND NOT EXISTS (SELECT 1 FROM task_results
+                        WHERE status = 'READY' AND queue_name = ? AND priority IN (?) AND run_after <= ${NOW})` : ''}
+     ORDER BY run_after, id
+     LIMIT ?
+       FOR UPDATE SKIP LOCKED`;
+
+/**
+ * probe number, queue[, below]: the queue's highest priority (below `below`), as a row shaped
+ * like DUE_ALONG's, with a NULL id and the probe's number.
+ */
+const PRIORITY_PROBE = (withBelow: boolean) => `
+    SELECT NULL AS id, NULL AS task_name, NULL AS queue_name, priority, NULL AS args, NULL AS kwargs,
+           NULL AS attempt, NULL AS max_attempts, NULL AS run_after, ? AS probe
+      FROM task_results
+     WHERE status = 'READY' AND queue_name = ?${withBelow ? ' AND priority < ?' : ''}
+     ORDER BY priority DESC
+     LIMIT 1`;
+
+/**
  * The named statements of the MySQL/MariaDB dialect, each readable alone; the same names as in
  * the other dialects. Parameters are positional, in the order of each comment. MySQL assigns
  * SET columns left to right, each expression seeing the columns already assigned: nothing below
@@ -55,6 +82,12 @@ export const MYSQL = {
    * one round trip, each branch its own index range or probe.
    */
   dueIn: (buckets: number) => Array(buckets).fill(`(${DUE_AT}) UNION ALL (${NEXT_BELOW})`).join(' UNION ALL '),
+  /**
+   * DUE_ALONG, then PRIORITY_PROBE (0, queue), then PRIORITY_PROBE (step, queue, priority) for
+   * each of the path's `steps` priorities: see DueRowProbes.dueAlong.
+   */
+  dueAlong: (steps: number) => [`(${DUE_ALONG(steps > 1)})`, `(${PRIORITY_PROBE(false)})`,
+    ...Array.from({ length: steps }, () => `(${PRIORITY_PROBE(true)})`)].join(' UNION ALL '),
   /** worker, lease ms, worker, ids: see claimed(). */
   claim: `
     UPDATE task_results

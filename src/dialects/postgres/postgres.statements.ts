@@ -3,8 +3,14 @@ import { INSERT_COLUMNS } from '../shared/insert-columns';
 import { ENQUEUED_CHANNEL } from './pg-channels';
 
 const FINISHED_LITERALS = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ');
-/** The database's now plus `ms` milliseconds: the one clock. */
-const afterNow = (ms: string) => `now() + ${ms} * interval '1 millisecond'`;
+/**
+ * The database's now plus `ms` milliseconds: the one clock. Times are stored to the millisecond,
+ * truncated here: timestamptz(3) would round now() up half the time, and a row enqueued then
+ * would not be due to a claim in the next half millisecond.
+ */
+const afterNow = (ms: string) => `date_trunc('milliseconds', now() + ${ms} * interval '1 millisecond')`;
+/** The database's now, as stored. */
+const STORED_NOW = "date_trunc('milliseconds', now())";
 
 /**
  * The named statements of the PostgreSQL dialect for `table`, the same names as in the other
@@ -63,7 +69,7 @@ export function postgresStatements(table: string) {
   const insert = `
     INSERT INTO ${table} (${INSERT_COLUMNS})
     SELECT id, task_name, 'READY', queue_name, priority, args::jsonb, kwargs::jsonb, backend,
-           COALESCE(run_at, ${afterNow('delay_ms')}), now(), max_attempts, 0, '[]', '[]', false
+           COALESCE(run_at, ${afterNow('delay_ms')}), ${STORED_NOW}, max_attempts, 0, '[]', '[]', false
       FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
                   $8::timestamptz[], $9::float8[], $10::int[])
            AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts)`;
