@@ -10,7 +10,8 @@ import { EventEmitter } from 'node:events';
 export class TaskEvents {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
-  enqueued(queueName: string): void {
+  /** A task of `queueName` may be due; null: of some queue, unknown which. */
+  enqueued(queueName: string | null): void {
     this.emitter.emit('enqueued', queueName);
   }
 
@@ -22,7 +23,7 @@ export class TaskEvents {
     this.emitter.emit('cancel', id);
   }
 
-  onEnqueued(listener: (queueName: string) => void): () => void {
+  onEnqueued(listener: (queueName: string | null) => void): () => void {
     return this.subscribe('enqueued', listener);
   }
 

@@ -32,7 +32,7 @@ export function createDialect(dataSource: DataSource): TaskDialect {
  * interleave with the application's TypeORM transactions. An in-memory database exists only on
  * the application's connection: enqueue and reads share it, a worker refuses it.
  */
-function openBetterSqlite3(dataSource: DataSource): [BetterSqlite3Connection, { sharedConnection: boolean }] {
+function openBetterSqlite3(dataSource: DataSource): [BetterSqlite3Connection, { sharedConnection: boolean; file?: string }] {
   const driver = dataSource.driver as unknown as { databaseConnection: Database; sqlite: new (file: string) => Database };
   const file = String((dataSource.options as { database?: string }).database ?? ':memory:');
   // The application's connection writes the same file (enqueue inside its transactions).
@@ -40,5 +40,5 @@ function openBetterSqlite3(dataSource: DataSource): [BetterSqlite3Connection, { 
   if (file === ':memory:' || file === '') {
     return [new BetterSqlite3Connection(driver.databaseConnection, false), { sharedConnection: true }];
   }
-  return [BetterSqlite3Connection.open(driver.sqlite, file), { sharedConnection: false }];
+  return [BetterSqlite3Connection.open(driver.sqlite, file), { sharedConnection: false, file }];
 }

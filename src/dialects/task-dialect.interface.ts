@@ -97,8 +97,9 @@ export interface TaskDialect {
   checkSchema(): Promise<void>;
   /**
    * Subscribes to other processes' news, where the database can push it (optional): a task of
-   * `queue` may have become due, a task reached a final status. Resolves with an unsubscribe.
+   * `queue` (null: of some queue) may have become due, a task reached a final status. Resolves
+   * with an unsubscribe.
    */
-  listen?(onEnqueued: (queue: string) => void, onFinished?: (id: string) => void): Promise<() => Promise<void>>;
+  listen?(onEnqueued: (queue: string | null) => void, onFinished?: (id: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -150,7 +150,7 @@ class WorkerRun {
     this.logger.log(`Worker ${workerId} started: queues ${queues?.join(', ') ?? '*'}, concurrency ${concurrency}.`);
     const unsubscribe = [
       this.events.onEnqueued((queue) => {
-        if (!queues || queues.includes(queue)) this.wake();
+        if (!queues || queue === null || queues.includes(queue)) this.wake();
       }),
       this.events.onCancelRequested((id) => this.abortTask(id, AbortCause.CANCELLED)),
     ];

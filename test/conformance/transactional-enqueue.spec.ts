@@ -14,7 +14,7 @@ describe('transactional enqueue', () => {
   let db: TestDatabase;
   let t: TestApp;
   let dataSource: DataSource;
-  let wakeUps: string[];
+  let wakeUps: (string | null)[];
   let notifications: Notification[];
   let listener: Client | undefined;
 

@@ -70,7 +70,7 @@ describe('scale: wake-up latency across processes (postgres)', () => {
 
   it('listens again by itself after its connection is killed', async () => {
     const dataSource = t.app.get(DataSource);
-    const wakeUps: string[] = [];
+    const wakeUps: (string | null)[] = [];
     const off = t.app.get(TaskEvents).onEnqueued((queue) => wakeUps.push(queue));
     try {
       // Another process's enqueue: only the NOTIFY reaches this one.

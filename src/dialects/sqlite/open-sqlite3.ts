@@ -22,7 +22,7 @@ interface Sqlite3Options {
  * application's TypeORM transactions. An in-memory database exists only on the application's
  * connection: enqueue and reads share it, a worker refuses it.
  */
-export function openSqlite3(dataSource: DataSource): [Sqlite3Connection, { sharedConnection: boolean }] {
+export function openSqlite3(dataSource: DataSource): [Sqlite3Connection, { sharedConnection: boolean; file?: string }] {
   const driver = dataSource.driver as unknown as Sqlite3Driver;
   const options = dataSource.options as Sqlite3Options;
   const file = String(options.database ?? ':memory:');
@@ -35,5 +35,5 @@ export function openSqlite3(dataSource: DataSource): [Sqlite3Connection, { share
   if (file === ':memory:' || file === '') {
     return [Sqlite3Connection.shared(driver.databaseConnection), { sharedConnection: true }];
   }
-  return [Sqlite3Connection.open(driver.sqlite, file, { flags: options.flags, key: options.key }), { sharedConnection: false }];
+  return [Sqlite3Connection.open(driver.sqlite, file, { flags: options.flags, key: options.key }), { sharedConnection: false, file }];
 }

@@ -12,6 +12,7 @@ import type {
   CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, TaskDialect,
 } from '../task-dialect.interface';
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
+import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE } from './sqlite.statements';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
@@ -29,7 +30,11 @@ export class SqliteDialect implements TaskDialect {
   /** Queues claimed with the walk through every priority (`claim`) until the time given, without trying claimTop first. */
   private readonly walking = new Map<string, number>();
 
-  constructor(private readonly connection: SqliteConnection, options: { sharedConnection?: boolean } = {}) {
+  /**
+   * @param options.file The database file, whose commits by other processes wake workers at once
+   *   (see watchCommits); none for an in-memory database.
+   */
+  constructor(private readonly connection: SqliteConnection, private readonly options: { sharedConnection?: boolean; file?: string } = {}) {
     if (options.sharedConnection) {
       // Its writes would run inside whatever transaction the application has open on the one
       // connection, and be rolled back with it.
@@ -147,6 +152,11 @@ export class SqliteDialect implements TaskDialect {
 
   async checkSchema(): Promise<void> {
     if (!(await this.connection.get(SQLITE.schema))) throw missingTableError();
+  }
+
+  async listen(onEnqueued: (queue: string | null) => void): Promise<() => Promise<void>> {
+    const stop = this.options.file ? watchCommits(this.options.file, () => onEnqueued(null)) : null;
+    return async () => stop?.();
   }
 
   close(): Promise<void> {
