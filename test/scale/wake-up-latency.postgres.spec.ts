@@ -1,16 +1,14 @@
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { spawnWorker, WorkerProcess, WORKER_START_MS } from '../support/worker-process';
+import type { WorkerProcess } from '../support/worker-process';
+import { latencySummary, percentile, startIdleWorker } from '../support/latency';
 import { ProcessTasks } from '../fixtures/worker-app';
 import { waitUntil } from '../support/wait-until';
 import { TaskEvents } from '../../src/task.events';
 
 const SAMPLES = 200;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /**
  * PostgreSQL wakes an idle worker of another process with NOTIFY, and a `wait()` in the
@@ -35,10 +33,7 @@ describe('scale: wake-up latency across processes (postgres)', () => {
   });
 
   it('enqueue → start p50 < 10 ms with an idle worker polling every second', async () => {
-    worker = spawnWorker(db, ['--concurrency', '10', '--interval', '1000', '--worker-id', 'idle-worker']);
-    await worker.waitForOutput('Worker idle-worker started', WORKER_START_MS);
-    // Past the worker's first claims and lease reaping.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    worker = await startIdleWorker(db);
 
     const roundTrips: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
@@ -56,11 +51,9 @@ describe('scale: wake-up latency across processes (postgres)', () => {
       `SELECT EXTRACT(EPOCH FROM (started_at - enqueued_at)) * 1000 AS ms FROM task_results WHERE status = 'SUCCESSFUL'`);
     const toStart = rows.map((row) => Number(row.ms)).sort((a, b) => a - b);
     const endToEnd = roundTrips.sort((a, b) => a - b);
-    const summary = (values: number[]) =>
-      `p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms, p99 ${percentile(values, 99).toFixed(1)} ms, max ${values[values.length - 1].toFixed(1)} ms`;
     process.stdout.write(`[postgres] ${SAMPLES} samples, idle worker in another process (poll interval 1000 ms)\n` +
-      `  enqueue → start (started_at - enqueued_at): ${summary(toStart)}\n` +
-      `  enqueue → wait() resolved in the enqueuing process: ${summary(endToEnd)}\n`);
+      `  enqueue → start (started_at - enqueued_at): ${latencySummary(toStart)}\n` +
+      `  enqueue → wait() resolved in the enqueuing process: ${latencySummary(endToEnd)}\n`);
 
     expect(toStart).toHaveLength(SAMPLES);
     expect(percentile(toStart, 50)).toBeLessThan(10);

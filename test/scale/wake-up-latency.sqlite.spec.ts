@@ -1,14 +1,12 @@
 import { DataSource } from 'typeorm';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
-import { spawnWorker, WorkerProcess, WORKER_START_MS } from '../support/worker-process';
+import type { WorkerProcess } from '../support/worker-process';
+import { latencySummary, percentile, startIdleWorker } from '../support/latency';
 import { ProcessTasks } from '../fixtures/worker-app';
 
 const SAMPLES = 100;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /**
  * SQLite cannot notify, but the processes sharing its file share the machine: an idle worker of
@@ -33,9 +31,7 @@ describe('scale: wake-up latency across processes (sqlite)', () => {
   });
 
   it('enqueue → start p50 < 10 ms with an idle worker polling every second', async () => {
-    worker = spawnWorker(db, ['--concurrency', '10', '--interval', '1000', '--worker-id', 'idle-worker']);
-    await worker.waitForOutput('Worker idle-worker started', WORKER_START_MS);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    worker = await startIdleWorker(db);
 
     for (let i = 0; i < SAMPLES; i++) {
       const result = await t.tasks.enqueue(ProcessTasks, 'record', [`sample ${i}`]);
@@ -49,9 +45,7 @@ describe('scale: wake-up latency across processes (sqlite)', () => {
     const rows: { ms: number }[] = await t.app.get(DataSource).query(
       `SELECT (julianday(started_at) - julianday(enqueued_at)) * 86400000.0 AS ms FROM task_results WHERE status = 'SUCCESSFUL'`);
     const toStart = rows.map((row) => Number(row.ms)).sort((a, b) => a - b);
-    process.stdout.write(`[sqlite] ${SAMPLES} samples, idle worker in another process (poll interval 1000 ms): enqueue → start ` +
-      `p50 ${percentile(toStart, 50).toFixed(1)} ms, p95 ${percentile(toStart, 95).toFixed(1)} ms, ` +
-      `p99 ${percentile(toStart, 99).toFixed(1)} ms, max ${toStart[toStart.length - 1].toFixed(1)} ms\n`);
+    process.stdout.write(`[sqlite] ${SAMPLES} samples, idle worker in another process (poll interval 1000 ms): enqueue → start ${latencySummary(toStart)}\n`);
 
     expect(toStart).toHaveLength(SAMPLES);
     // Polling alone would put the median near half the interval (500 ms).
