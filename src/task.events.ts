@@ -15,8 +15,9 @@ export class TaskEvents {
     this.emitter.emit('enqueued', queueName);
   }
 
-  changed(id: string): void {
-    this.emitter.emit(`changed:${id}`);
+  /** Task `id` changed; null: some tasks changed, unknown which (every waiter looks again). */
+  changed(id: string | null): void {
+    this.emitter.emit(id === null ? 'changed' : `changed:${id}`);
   }
 
   cancelRequested(id: string): void {
@@ -31,17 +32,19 @@ export class TaskEvents {
     return this.subscribe('cancel', listener);
   }
 
-  /** Resolves after `ms`, at once when task `id` changes from now on, or when `signal` aborts. */
+  /** Resolves after `ms`, at once when task `id` (or some unknown task) changes from now on, or when `signal` aborts. */
   waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.emitter.off(`changed:${id}`, done);
+        this.emitter.off('changed', done);
         signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.emitter.once(`changed:${id}`, done);
+      this.emitter.once('changed', done);
       signal?.addEventListener('abort', done, { once: true });
     });
   }

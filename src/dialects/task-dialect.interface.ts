@@ -97,9 +97,9 @@ export interface TaskDialect {
   checkSchema(): Promise<void>;
   /**
    * Subscribes to other processes' news, where the database can push it (optional): a task of
-   * `queue` (null: of some queue) may have become due, a task reached a final status. Resolves
-   * with an unsubscribe.
+   * `queue` may have become due, task `id` reached a final status (null for either: some queue,
+   * some tasks, unknown which). Resolves with an unsubscribe.
    */
-  listen?(onEnqueued: (queue: string | null) => void, onFinished?: (id: string) => void): Promise<() => Promise<void>>;
+  listen?(onEnqueued: (queue: string | null) => void, onFinished?: (id: string | null) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

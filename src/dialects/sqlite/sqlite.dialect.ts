@@ -154,8 +154,11 @@ export class SqliteDialect implements TaskDialect {
     if (!(await this.connection.get(SQLITE.schema))) throw missingTableError();
   }
 
-  async listen(onEnqueued: (queue: string | null) => void): Promise<() => Promise<void>> {
-    const stop = this.options.file ? watchCommits(this.options.file, () => onEnqueued(null)) : null;
+  async listen(onEnqueued: (queue: string | null) => void, onFinished?: (id: string | null) => void): Promise<() => Promise<void>> {
+    const stop = this.options.file ? watchCommits(this.options.file, () => {
+      onEnqueued(null);
+      onFinished?.(null);
+    }) : null;
     return async () => stop?.();
   }
 
