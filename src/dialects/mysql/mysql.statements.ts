@@ -10,7 +10,7 @@ const FENCE = "id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?"
 
 /** queue, priority, limit: its due rows at that priority, oldest first, locked. */
 const DUE_AT = `
-    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
+    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, CAST(scheduled_at AS CHAR) AS scheduled_at
       FROM task_results
      WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}
      ORDER BY run_after, id
@@ -105,7 +105,7 @@ export const MYSQL = {
   /** id. DATETIME columns as UTC text: mysql2 would read them as Dates in the process's time zone. */
   find: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
                 progress, return_value, claimed_by, cancel_requested, ${
-  ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']
+  ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']
     .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
            FROM task_results WHERE id = ?`,
 

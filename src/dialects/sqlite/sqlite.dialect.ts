@@ -13,6 +13,8 @@ import type {
 } from '../task-dialect.interface';
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { SQLITE } from './sqlite.statements';
+import { sqliteSchedules } from './sqlite-schedules';
+import type { ScheduleDialect } from '../schedule-dialect.interface';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -124,6 +126,10 @@ export class SqliteDialect implements TaskDialect {
   async now(): Promise<Date> {
     const row = await this.connection.get<{ now: string }>(SQLITE.now);
     return new Date(`${row!.now.replace(' ', 'T')}Z`);
+  }
+
+  schedules(): ScheduleDialect {
+    return sqliteSchedules(this.connection);
   }
 
   async checkSchema(): Promise<void> {

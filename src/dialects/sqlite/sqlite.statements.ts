@@ -57,7 +57,7 @@ export const SQLITE = {
                   SELECT id FROM (${Array.from({ length: queues }, (_, index) => `SELECT * FROM (${dueInQueue(index)})`).join(' UNION ALL ')})
                    ORDER BY priority DESC, run_after, id
                    LIMIT ?`})
-    RETURNING id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after`,
+    RETURNING id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at`,
   /**
    * status, status, return_value, run_at, run_at, delay_ms, delay_ms, error, error, uncharge,
    * uncharge, uncharge, id, worker, attempt (finishValues). Applies a decided change, fenced;
