@@ -16,7 +16,7 @@ export class CronTicks {
   constructor(readonly cron: string, readonly timeZone: string) {
     this.time = new CronTime(cron, timeZone);
     // An unknown zone is only noticed when a date is computed.
-    this.after(new Date(0));
+    this.after(new Date());
   }
 
   /** The first tick strictly after `date`. */
