@@ -47,9 +47,10 @@ export class DatabaseScheduleStore implements ScheduleStore {
   async save(definition: ScheduleDefinition, nextRunAt: Date): Promise<void> {
     const { id, taskName, isStatic, cron, timeZone, queueName, priority, backfill, overlap } = definition;
     const args = JSON.stringify(definition.args);
-    const inserted = await this.db.run(this.db.statements.insert,
+    // Insert if absent, then replace the definition either way: on MySQL the affected-rows count
+    // of an insert that found the row cannot be told apart from one that inserted it.
+    await this.db.run(this.db.statements.insert,
       [id, taskName, isStatic, cron, timeZone, args, queueName, priority, backfill, overlap, nextRunAt]);
-    if (inserted > 0) return;
     await this.db.run(this.db.statements.update,
       [cron, timeZone, nextRunAt, taskName, cron, timeZone, args, queueName, priority, backfill, overlap, id]);
   }
