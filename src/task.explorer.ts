@@ -40,7 +40,7 @@ export class TaskExplorer implements OnModuleInit {
         const options = this.reflector.get<TaskOptions | undefined>(TASK_METADATA, prototype[methodName]);
         if (options) {
           const cron = cronDecoratorOf(prototype[methodName]);
-          if (cron) throw cronAndTaskError(instance.constructor.name, methodName, cron.cronTime);
+          if (cron) throw cronAndTaskError(instance.constructor.name, methodName, cron);
           this.registry.register(instance.constructor as Type<unknown>, methodName, instance, options);
         }
         const events = this.reflector.get<TaskEventSubscription[] | undefined>(TASK_EVENT_METADATA, prototype[methodName]);
@@ -75,11 +75,12 @@ export class TaskExplorer implements OnModuleInit {
 }
 
 /** `@Cron()` fires on every instance of the application: a task's schedule belongs in `@Task()`. */
-function cronAndTaskError(className: string, methodName: string, cronTime: unknown): InvalidTaskError {
-  const expression = typeof cronTime === 'string' ? cronTime : '…';
+function cronAndTaskError(className: string, methodName: string, cron: { cronTime?: unknown; timeZone?: unknown }): InvalidTaskError {
+  const expression = typeof cron.cronTime === 'string' ? cron.cronTime : '…';
+  const zone = typeof cron.timeZone === 'string' ? cron.timeZone : 'UTC';
   return new InvalidTaskError(
     `${className}.${methodName} has both @Cron() and @Task(). @Cron() runs it in every process of the application, ` +
-      `once per process and tick. Remove @Cron() and give the schedule to the task: @Task({ cron: '${expression}', timeZone: 'UTC' }) ` +
+      `once per process and tick. Remove @Cron() and give the schedule to the task: @Task({ cron: '${expression}', timeZone: '${zone}' }) ` +
       'runs it once per tick across all processes.',
   );
 }

@@ -12,8 +12,8 @@ export interface NestSchedulerRegistry {
 const CRON_METADATA = 'SCHEDULE_CRON_OPTIONS';
 
 /** The options of a method's `@Cron()`, if it has one. */
-export function cronDecoratorOf(method: object): { cronTime?: unknown } | undefined {
-  return Reflect.getMetadata(CRON_METADATA, method) as { cronTime?: unknown } | undefined;
+export function cronDecoratorOf(method: object): { cronTime?: unknown; timeZone?: unknown } | undefined {
+  return Reflect.getMetadata(CRON_METADATA, method) as { cronTime?: unknown; timeZone?: unknown } | undefined;
 }
 
 /**
