@@ -24,7 +24,7 @@ describe('tick computation (the cron package\'s CronTime, from a given clock)', 
     expect(hours).toEqual(['2026-10-25T00:00:00.000Z', '2026-10-25T01:00:00.000Z', '2026-10-25T02:00:00.000Z', '2026-10-25T03:00:00.000Z']);
   });
 
-  it('defaults to nothing but what is asked: UTC unless a zone is given', () => {
+  it('computes ticks in UTC, or in the zone given', () => {
     expect(new CronTicks('0 3 * * *', 'UTC').after(at('2026-06-01T00:00:00Z')).toISOString()).toBe('2026-06-01T03:00:00.000Z');
     expect(new CronTicks('0 3 * * *', 'America/New_York').after(at('2026-06-01T00:00:00Z')).toISOString()).toBe('2026-06-01T07:00:00.000Z');
   });
@@ -70,6 +70,20 @@ describe('tick computation (the cron package\'s CronTime, from a given clock)', 
     expect(days.map((step) => step.tick?.toISOString())).toEqual(
       ['2026-01-02T03:00:00.000Z', '2026-01-03T03:00:00.000Z', '2026-01-04T03:00:00.000Z'].flatMap((tick, index) =>
         (index === 0 ? [undefined, tick] : [tick])));
+  });
+
+  it('plans through a DST change with the clock given: the spring night\'s run at 03:00, then the next day\'s', () => {
+    const daily = new CronTicks('30 2 * * *', 'Europe/Paris');
+    const due = daily.after(at('2026-03-28T12:00:00Z'));
+    expect(due.toISOString()).toBe('2026-03-29T01:00:00.000Z');
+    expect(iso(planTicks(daily, due, 0, at('2026-03-29T01:00:00.300Z')))).toEqual([
+      { from: '2026-03-29T01:00:00.000Z', to: '2026-03-30T00:30:00.000Z', tick: '2026-03-29T01:00:00.000Z' },
+    ]);
+    // Down across the autumn change with a day of backfill: the 02:30 of that night runs once.
+    const autumn = planTicks(daily, at('2026-10-25T00:30:00Z'), 86_400_000, at('2026-10-25T04:00:00Z'));
+    expect(iso(autumn)).toEqual([
+      { from: '2026-10-25T00:30:00.000Z', to: '2026-10-26T01:30:00.000Z', tick: '2026-10-25T00:30:00.000Z' },
+    ]);
   });
 
   it('walks a long backlog a bounded number of ticks at a time', () => {
