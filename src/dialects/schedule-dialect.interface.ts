@@ -20,7 +20,7 @@ export interface ScheduleTransaction extends ScheduleStatementRunner {
  * order. Rows come back with the columns of task_schedules; dates as Date or UTC text.
  */
 export interface ScheduleStatements {
-  /** limit: unpaused schedules in next_run_at order. */
+  /** limit: unpaused schedules in next_run_at order, each with the database's now as db_now. */
   upcoming: string;
   /** id. */
   find: string;

@@ -39,9 +39,10 @@ export class DatabaseScheduleStore implements ScheduleStore {
     return (await this.db.all(this.db.statements.list)).map(toSchedule);
   }
 
-  /** Unpaused schedules, the earliest due first. */
-  async upcoming(limit: number): Promise<TaskSchedule[]> {
-    return (await this.db.all(this.db.statements.upcoming, [limit])).map(toSchedule);
+  /** Unpaused schedules, the earliest due first, and the database's now (in the same round trip, when there are any). */
+  async upcoming(limit: number): Promise<{ now: Date | null; schedules: TaskSchedule[] }> {
+    const rows = await this.db.all(this.db.statements.upcoming, [limit]);
+    return { now: rows.length > 0 ? toDate(rows[0].db_now) : null, schedules: rows.map(toSchedule) };
   }
 
   async save(definition: ScheduleDefinition, nextRunAt: Date): Promise<void> {

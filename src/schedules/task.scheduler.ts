@@ -53,7 +53,9 @@ export class TaskScheduler implements MaintenanceService {
 
   start(): void {
     this.running = true;
-    this.heartbeat = setInterval(() => this.sleeper?.wake(), SCHEDULER_POLL_MS);
+    // The loop paces itself (until the earliest tick, at most SCHEDULER_POLL_MS); this interval is
+    // what SchedulerRegistry holds: while it is registered there, this process schedules.
+    this.heartbeat = setInterval(() => undefined, SCHEDULER_POLL_MS);
     if (this.nestRegistry) {
       if (this.nestRegistry.doesExist('interval', SCHEDULER_INTERVAL_NAME)) this.nestRegistry.deleteInterval(SCHEDULER_INTERVAL_NAME);
       this.nestRegistry.addInterval(SCHEDULER_INTERVAL_NAME, this.heartbeat);
@@ -106,9 +108,9 @@ export class TaskScheduler implements MaintenanceService {
 
   /** Enqueues what is due; returns how long to sleep until the next tick of a schedule, at most SCHEDULER_POLL_MS. */
   async pass(): Promise<number> {
-    const now = await this.store.now();
-    const schedules = await this.store.upcoming(UPCOMING_LIMIT);
+    const { now, schedules } = await this.store.upcoming(UPCOMING_LIMIT);
     let sleep = SCHEDULER_POLL_MS;
+    if (now === null) return sleep;
     for (const schedule of schedules) {
       if (!this.running) break;
       const definition = this.registry.get(schedule.taskName);

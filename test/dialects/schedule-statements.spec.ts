@@ -98,7 +98,9 @@ describe.each(DATABASES)('schedule statements, dialect %s', (type) => {
     await store.save(early, new Date(Date.UTC(2000, 0, 1, 0, 0, 1)));
     await store.save(paused, new Date(Date.UTC(2000, 0, 1)));
     await store.pause(paused.id);
-    const ids = (await store.upcoming(1000)).map((s) => s.id);
+    const upcoming = await store.upcoming(1000);
+    expect(Math.abs(upcoming.now!.getTime() - Date.now())).toBeLessThan(2_000);
+    const ids = upcoming.schedules.map((s) => s.id);
     expect(ids.indexOf(early.id)).toBeLessThan(ids.indexOf(late.id));
     expect(ids).not.toContain(paused.id);
     const now = await store.now();

@@ -6,7 +6,7 @@ import type { ScheduleStatements } from '../schedule-dialect.interface';
  */
 export function postgresScheduleStatements(schedules: string, results: string): ScheduleStatements {
   return {
-    upcoming: `SELECT * FROM ${schedules} WHERE NOT paused ORDER BY next_run_at LIMIT $1::int`,
+    upcoming: `SELECT *, now() AS db_now FROM ${schedules} WHERE NOT paused ORDER BY next_run_at LIMIT $1::int`,
     find: `SELECT * FROM ${schedules} WHERE id = $1::text`,
     list: `SELECT * FROM ${schedules} ORDER BY id`,
     insert: `

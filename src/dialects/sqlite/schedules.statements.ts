@@ -4,7 +4,7 @@ const NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 
 /** The named statements of periodic tasks on SQLite (see ScheduleStatements for the parameters). */
 export const SQLITE_SCHEDULES: ScheduleStatements = {
-  upcoming: 'SELECT * FROM task_schedules WHERE NOT paused ORDER BY next_run_at LIMIT ?',
+  upcoming: `SELECT *, ${NOW} AS db_now FROM task_schedules WHERE NOT paused ORDER BY next_run_at LIMIT ?`,
   find: 'SELECT * FROM task_schedules WHERE id = ?',
   list: 'SELECT * FROM task_schedules ORDER BY id',
   insert: `
