@@ -18,6 +18,10 @@ export const SCHEDULER_POLL_MS = 1000;
 const UPCOMING_LIMIT = 100;
 /** Wakes a little after a tick rather than before it: a wake-up early by a millisecond would find nothing due. */
 const TICK_SLACK_MS = 2;
+/** How long stopping waits for a statement in flight (a transaction that never commits changes nothing). */
+const STOP_WAIT_MS = 5_000;
+/** While the database fails, one warning per this long. */
+const WARN_EVERY_MS = 60_000;
 
 export interface SchedulerHooks {
   /** Writes the static schedules of this application (`@Task({ cron })`) before the first pass. */
@@ -40,6 +44,7 @@ export class TaskScheduler implements MaintenanceService {
   private sleeper?: { timer: NodeJS.Timeout; wake: () => void };
   private loop?: Promise<void>;
   private readonly invalid = new Set<string>();
+  private lastWarning = 0;
   /** Ticks this process enqueued. */
   enqueued = 0;
 
@@ -70,9 +75,18 @@ export class TaskScheduler implements MaintenanceService {
     this.sleeper?.wake();
   }
 
-  /** Resolves when the loop has ended after stop(). */
+  /** Resolves when the loop has ended after stop(), or after STOP_WAIT_MS if a statement hangs. */
   async stopped(): Promise<void> {
-    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /** A failing database is reported once, then once a minute while it lasts. */
+  private warn(message: string): void {
+    if (Date.now() - this.lastWarning < WARN_EVERY_MS) return;
+    this.lastWarning = Date.now();
+    this.logger.warn(message);
   }
 
   private registered(): boolean {
@@ -86,7 +100,7 @@ export class TaskScheduler implements MaintenanceService {
         await this.hooks.syncStatic();
         break;
       } catch (error) {
-        this.logger.warn(`Could not write the static schedules: ${(error as Error).message}`);
+        this.warn(`Could not write the static schedules (retrying): ${(error as Error).message}`);
         await this.sleep(SCHEDULER_POLL_MS);
       }
     }
@@ -99,8 +113,9 @@ export class TaskScheduler implements MaintenanceService {
       let sleep = SCHEDULER_POLL_MS;
       try {
         sleep = await this.pass();
+        this.lastWarning = 0;
       } catch (error) {
-        this.logger.warn(`Could not run the schedules: ${(error as Error).message}`);
+        this.warn(`Could not run the schedules (retrying every second): ${(error as Error).message}`);
       }
       await this.sleep(sleep);
     }
@@ -143,7 +158,7 @@ export class TaskScheduler implements MaintenanceService {
       let run: { tick: Date; row: NewTaskRow } | null = null;
       if (step.tick) {
         if (!schedule.overlap && lastTaskId !== null && (await this.store.isUnfinished(lastTaskId))) {
-          this.logger.log(`Skipped tick ${step.tick.toISOString()} of schedule ${schedule.id}: its previous run ${lastTaskId} is unfinished (overlap: false).`);
+          this.logger.debug(`Skipped tick ${step.tick.toISOString()} of schedule ${schedule.id}: its previous run ${lastTaskId} is unfinished (overlap: false).`);
         } else {
           run = { tick: step.tick, row: this.hooks.runRow(schedule, definition, step.tick) };
         }
