@@ -134,6 +134,41 @@ describe(`periodic tasks: the TaskService API (${TEST_DB})`, () => {
   });
 });
 
+describe(`static schedules across releases (${TEST_DB})`, () => {
+  it('a task that loses its cron loses its static schedule at the next worker start; other applications\' are left alone', async () => {
+    const db = await createTestDatabase();
+    @Injectable()
+    class Before {
+      @Task({ name: 'jobs.cleanup', cron: '0 * * * *' })
+      async cleanup(): Promise<void> {}
+
+      @Task({ name: 'jobs.elsewhere', cron: '0 * * * *' })
+      async elsewhere(): Promise<void> {}
+    }
+    @Injectable()
+    class After {
+      @Task({ name: 'jobs.cleanup' })
+      async cleanup(): Promise<void> {}
+    }
+    const ids = async (t: TestApp) => (await t.tasks.listSchedules()).map((schedule) => schedule.id);
+    const startWorker = async (t: TestApp, synced: (ids: string[]) => boolean) => {
+      const run = t.worker.run();
+      await waitUntil(async () => synced(await ids(t)), 10_000, 'static schedules synced');
+      await t.worker.stop();
+      await run;
+    };
+    const before = await createTestApp(db, [Before]);
+    await startWorker(before, (found) => found.length === 2);
+    expect(await ids(before)).toEqual(['jobs.cleanup', 'jobs.elsewhere']);
+    await before.close();
+    const after = await createTestApp(db, [After]);
+    await startWorker(after, (found) => !found.includes('jobs.cleanup'));
+    expect(await ids(after)).toEqual(['jobs.elsewhere']);
+    await after.close();
+    await db.cleanup();
+  });
+});
+
 describe('periodic tasks on the in-memory backends', () => {
   it('immediate: schedules are kept in memory and triggerSchedule runs the task at once; nothing ticks', async () => {
     const t = await createTestApp(null, [Reports], { backend: 'immediate' });
