@@ -20,7 +20,10 @@ export interface ScheduleTransaction extends ScheduleStatementRunner {
  * order. Rows come back with the columns of task_schedules; dates as Date or UTC text.
  */
 export interface ScheduleStatements {
-  /** limit: unpaused schedules in next_run_at order, each with the database's now as db_now. */
+  /**
+   * task names (an array: JSON text on SQLite), limit: the unpaused schedules of these tasks in
+   * next_run_at order, each with the database's now as db_now.
+   */
   upcoming: string;
   /** id. */
   find: string;

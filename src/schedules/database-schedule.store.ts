@@ -39,9 +39,13 @@ export class DatabaseScheduleStore implements ScheduleStore {
     return (await this.db.all(this.db.statements.list)).map(toSchedule);
   }
 
-  /** Unpaused schedules, the earliest due first, and the database's now (in the same round trip, when there are any). */
-  async upcoming(limit: number): Promise<{ now: Date | null; schedules: TaskSchedule[] }> {
-    const rows = await this.db.all(this.db.statements.upcoming, [limit]);
+  /**
+   * The unpaused schedules of `taskNames`, the earliest due first, and the database's now (in the
+   * same round trip, when there are any).
+   */
+  async upcoming(taskNames: string[], limit: number): Promise<{ now: Date | null; schedules: TaskSchedule[] }> {
+    if (taskNames.length === 0) return { now: null, schedules: [] };
+    const rows = await this.db.all(this.db.statements.upcoming, [taskNames, limit]);
     return { now: rows.length > 0 ? toDate(rows[0].db_now) : null, schedules: rows.map(toSchedule) };
   }
 

@@ -45,6 +45,7 @@ export class TaskScheduler implements MaintenanceService {
   private loop?: Promise<void>;
   private readonly invalid = new Set<string>();
   private lastWarning = 0;
+  private readonly taskNames: string[];
   /** Ticks this process enqueued. */
   enqueued = 0;
 
@@ -54,7 +55,9 @@ export class TaskScheduler implements MaintenanceService {
     private readonly hooks: SchedulerHooks,
     private readonly logger: Logger,
     private readonly nestRegistry: NestSchedulerRegistry | null,
-  ) {}
+  ) {
+    this.taskNames = registry.all().map((definition) => definition.name);
+  }
 
   start(): void {
     this.running = true;
@@ -123,13 +126,13 @@ export class TaskScheduler implements MaintenanceService {
 
   /** Enqueues what is due; returns how long to sleep until the next tick of a schedule, at most SCHEDULER_POLL_MS. */
   async pass(): Promise<number> {
-    const { now, schedules } = await this.store.upcoming(UPCOMING_LIMIT);
+    // Only schedules of tasks this application defines: another application's workers run theirs.
+    const { now, schedules } = await this.store.upcoming(this.taskNames, UPCOMING_LIMIT);
     let sleep = SCHEDULER_POLL_MS;
     if (now === null) return sleep;
     for (const schedule of schedules) {
       if (!this.running) break;
       const definition = this.registry.get(schedule.taskName);
-      // Another application's task: its own workers schedule it.
       if (!definition) continue;
       let next: Date | null = schedule.nextRunAt;
       if (schedule.nextRunAt <= now) next = await this.runDue(schedule, definition, now);

@@ -98,7 +98,11 @@ describe.each(DATABASES)('schedule statements, dialect %s', (type) => {
     await store.save(early, new Date(Date.UTC(2000, 0, 1, 0, 0, 1)));
     await store.save(paused, new Date(Date.UTC(2000, 0, 1)));
     await store.pause(paused.id);
-    const upcoming = await store.upcoming(1000);
+    const other = definition({ taskName: 'Other.run' });
+    await store.save(other, new Date(Date.UTC(1999, 0, 1)));
+    const upcoming = await store.upcoming(['T.run'], 1000);
+    expect(upcoming.schedules.map((s) => s.id)).not.toContain(other.id);
+    expect((await store.upcoming(['Other.run', 'X'], 1000)).schedules.map((s) => s.id)).toEqual([other.id]);
     expect(Math.abs(upcoming.now!.getTime() - Date.now())).toBeLessThan(2_000);
     const ids = upcoming.schedules.map((s) => s.id);
     expect(ids.indexOf(early.id)).toBeLessThan(ids.indexOf(late.id));

@@ -9,7 +9,10 @@ const COLUMNS = `id, task_name, is_static, cron, time_zone, args, queue_name, pr
 
 /** The named statements of periodic tasks on MySQL/MariaDB (see ScheduleStatements for the parameters). */
 export const MYSQL_SCHEDULES: ScheduleStatements = {
-  upcoming: `SELECT ${COLUMNS}, DATE_FORMAT(${NOW}, '%Y-%m-%dT%H:%i:%s.%fZ') AS db_now FROM task_schedules WHERE paused = 0 ORDER BY next_run_at LIMIT ?`,
+  upcoming: `
+    SELECT ${COLUMNS}, DATE_FORMAT(${NOW}, '%Y-%m-%dT%H:%i:%s.%fZ') AS db_now FROM task_schedules
+     WHERE paused = 0 AND task_name IN (?)
+     ORDER BY next_run_at LIMIT ?`,
   find: `SELECT ${COLUMNS} FROM task_schedules WHERE id = ?`,
   list: `SELECT ${COLUMNS} FROM task_schedules ORDER BY id`,
   insert: `

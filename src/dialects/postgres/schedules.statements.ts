@@ -6,7 +6,10 @@ import type { ScheduleStatements } from '../schedule-dialect.interface';
  */
 export function postgresScheduleStatements(schedules: string, results: string): ScheduleStatements {
   return {
-    upcoming: `SELECT *, now() AS db_now FROM ${schedules} WHERE NOT paused ORDER BY next_run_at LIMIT $1::int`,
+    upcoming: `
+      SELECT *, now() AS db_now FROM ${schedules}
+       WHERE NOT paused AND task_name = ANY($1::text[])
+       ORDER BY next_run_at LIMIT $2::int`,
     find: `SELECT * FROM ${schedules} WHERE id = $1::text`,
     list: `SELECT * FROM ${schedules} ORDER BY id`,
     insert: `

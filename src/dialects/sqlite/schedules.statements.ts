@@ -4,7 +4,10 @@ const NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 
 /** The named statements of periodic tasks on SQLite (see ScheduleStatements for the parameters). */
 export const SQLITE_SCHEDULES: ScheduleStatements = {
-  upcoming: `SELECT *, ${NOW} AS db_now FROM task_schedules WHERE NOT paused ORDER BY next_run_at LIMIT ?`,
+  upcoming: `
+    SELECT *, ${NOW} AS db_now FROM task_schedules
+     WHERE NOT paused AND task_name IN (SELECT value FROM json_each(?))
+     ORDER BY next_run_at LIMIT ?`,
   find: 'SELECT * FROM task_schedules WHERE id = ?',
   list: 'SELECT * FROM task_schedules ORDER BY id',
   insert: `

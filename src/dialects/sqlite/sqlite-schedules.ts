@@ -5,9 +5,13 @@ import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connectio
 import { SQLITE } from './sqlite.statements';
 import { SQLITE_SCHEDULES } from './schedules.statements';
 
-/** Dates as stored text, booleans as 0/1: what both SQLite drivers bind. */
+/** Dates as stored text, booleans as 0/1, arrays as JSON (for json_each): what both SQLite drivers bind. */
 function params(values: readonly unknown[]): unknown[] {
-  return values.map((value) => (value instanceof Date ? toSqliteDate(value) : typeof value === 'boolean' ? Number(value) : value));
+  return values.map((value) => {
+    if (value instanceof Date) return toSqliteDate(value);
+    if (typeof value === 'boolean') return Number(value);
+    return Array.isArray(value) ? JSON.stringify(value) : value;
+  });
 }
 
 function runner(connection: SqliteStatementRunner): ScheduleStatementRunner {
