@@ -14,7 +14,11 @@ export type { WorkerSummary } from './worker/task.worker';
 export { runWorker } from './worker/run-worker';
 export type { RunWorkerOptions } from './worker/run-worker';
 export { parseWorkerFlags } from './worker/worker-flags';
-export { TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000 } from '../migrations';
+export { TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000 } from '../migrations';
+export { call } from './workflows/task-call';
+export type { TaskCall } from './workflows/task-call';
+export type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
+export { SCHEDULER_INTERVAL_NAME } from './schedules/task.scheduler';
 export { runMigrationsExclusively } from './run-migrations-exclusively';
 export { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
 export { DummyBackend, MemoryBackend } from './backends/memory.backend';
@@ -46,4 +50,5 @@ export {
   WorkerLostError,
   TaskContextError,
   InvalidWorkerOptionError,
+  TaskScheduleNotFoundError,
 } from './task.errors';

@@ -8,6 +8,8 @@ export interface TaskContext<R = unknown> {
   /** 1-based. */
   readonly attempt: number;
   readonly workerId: string;
+  /** The tick this run of a periodic task was enqueued for (see `TaskService.schedule()`); null for other tasks. */
+  readonly scheduledAt: Date | null;
   /** Fires on timeout, cancellation, shutdown or a lost lease; long tasks should watch it. */
   readonly signal: AbortSignal;
   /** Records progress on the row, for whoever watches the result. */

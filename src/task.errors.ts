@@ -90,3 +90,10 @@ export class InvalidWorkerOptionError extends TasksError {
     super(message);
   }
 }
+
+/** No schedule has this id (`pauseSchedule`, `resumeSchedule`, `triggerSchedule`). */
+export class TaskScheduleNotFoundError extends TasksError {
+  constructor(readonly id: string) {
+    super(`No task schedule with id "${id}".`);
+  }
+}

@@ -7,6 +7,7 @@ import { InvalidTaskError } from './task.errors';
 import { TaskEventBus } from './events/task-event.bus';
 import type { TaskEventSubscription } from './events/on-task-event.decorator';
 import { TASK_EVENT_NAMES } from './events/task-event.types';
+import { cronDecoratorOf } from './schedules/nest-schedule';
 
 interface FoundSubscription extends TaskEventSubscription {
   instance: Record<string, (...args: unknown[]) => unknown>;
@@ -38,6 +39,8 @@ export class TaskExplorer implements OnModuleInit {
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const options = this.reflector.get<TaskOptions | undefined>(TASK_METADATA, prototype[methodName]);
         if (options) {
+          const cron = cronDecoratorOf(prototype[methodName]);
+          if (cron) throw cronAndTaskError(instance.constructor.name, methodName, cron);
           this.registry.register(instance.constructor as Type<unknown>, methodName, instance, options);
         }
         const events = this.reflector.get<TaskEventSubscription[] | undefined>(TASK_EVENT_METADATA, prototype[methodName]);
@@ -69,4 +72,15 @@ export class TaskExplorer implements OnModuleInit {
     }
     throw new InvalidTaskError(`@OnTaskEvent() on ${label}: option task must be a task name or [Class, 'method'].`);
   }
+}
+
+/** `@Cron()` fires on every instance of the application: a task's schedule belongs in `@Task()`. */
+function cronAndTaskError(className: string, methodName: string, cron: { cronTime?: unknown; timeZone?: unknown }): InvalidTaskError {
+  const expression = typeof cron.cronTime === 'string' ? cron.cronTime : '…';
+  const zone = typeof cron.timeZone === 'string' ? cron.timeZone : 'UTC';
+  return new InvalidTaskError(
+    `${className}.${methodName} has both @Cron() and @Task(). @Cron() runs it in every process of the application, ` +
+      `once per process and tick. Remove @Cron() and give the schedule to the task: @Task({ cron: '${expression}', timeZone: '${zone}' }) ` +
+      'runs it once per tick across all processes.',
+  );
 }

@@ -3,6 +3,8 @@ import { TaskOptions, BackoffFunction } from './interfaces/task-options.interfac
 import { DEFAULT_QUEUE } from './tasks.constants';
 import { DuplicateTaskError, InvalidTaskError } from './task.errors';
 import { validatePriority } from './task.validation';
+import { validateSchedule, ValidSchedule } from './schedules/schedule-options';
+import { encodeTaskPayload } from './serialization/task-payload';
 
 export interface TaskDefinition {
   name: string;
@@ -15,6 +17,8 @@ export interface TaskDefinition {
   target: Type<unknown>;
   methodName: string;
   instance: Record<string, (...args: unknown[]) => unknown>;
+  /** `@Task({ cron })`: the task's static schedule, with its arguments. */
+  schedule?: ValidSchedule & { args: unknown[] };
 }
 
 /** Every `@Task()` found in the application, by stored name and by class + method. */
@@ -39,6 +43,7 @@ export class TaskRegistry {
     if (options.timeout !== undefined && !(options.timeout > 0)) {
       throw new InvalidTaskError(`@Task() on ${target.name}.${methodName}: timeout must be a positive number of ms, got ${options.timeout}.`);
     }
+    const schedule = options.cron === undefined ? undefined : this.staticSchedule(target, methodName, options);
     const definition: TaskDefinition = {
       name,
       queueName: options.queueName ?? DEFAULT_QUEUE,
@@ -49,12 +54,22 @@ export class TaskRegistry {
       target,
       methodName,
       instance: instance as TaskDefinition['instance'],
+      schedule,
     };
     this.byName.set(name, definition);
     let methods = this.byMethod.get(target);
     if (!methods) this.byMethod.set(target, (methods = new Map()));
     methods.set(methodName, definition);
     return definition;
+  }
+
+  private staticSchedule(target: Type<unknown>, methodName: string, options: TaskOptions): TaskDefinition['schedule'] {
+    const where = `@Task() on ${target.name}.${methodName}`;
+    const args = options.args ?? [];
+    if (!Array.isArray(args)) throw new InvalidTaskError(`${where}: args must be an array of the scheduled runs' arguments.`);
+    encodeTaskPayload(where, args, undefined, Infinity);
+    // The task's own queueName and priority apply to its runs: the schedule stores none.
+    return { ...validateSchedule(where, { cron: options.cron, timeZone: options.timeZone, backfill: options.backfill, overlap: options.overlap }), args };
   }
 
   get(name: string): TaskDefinition | undefined {

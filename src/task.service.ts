@@ -15,6 +15,9 @@ import { newTaskId } from './task-id';
 import { taskContextStorage, TaskContext } from './task-context';
 import { FINISHED_STATUSES, TaskResultStatus } from './task-result-status.enum';
 import { afterNow, NOW, TaskTime } from './core/task-time';
+import { TaskSchedules } from './schedules/task-schedules.service';
+import type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
+import type { TaskCall } from './workflows/task-call';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
 const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -30,6 +33,7 @@ export class TaskService {
     @Inject(TASK_BACKEND) private readonly backend: TaskBackend,
     private readonly registry: TaskRegistry,
     @Inject(TASKS_MODULE_OPTIONS) options: TasksModuleOptions,
+    private readonly schedules: TaskSchedules,
   ) {
     this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
     this.queues = options.queues ? new Set(options.queues) : undefined;
@@ -106,6 +110,41 @@ export class TaskService {
       }
     }
     return this.backend.prune({ olderThan: before, statuses, queues: options.queues ?? null, batchSize });
+  }
+
+  /**
+   * Creates or replaces the periodic schedule `id` of `call` (`call(Class, 'method', args)`):
+   * exactly one run per tick across every worker process. Replacing keeps `paused`, and the next
+   * tick unless `cron` or `timeZone` changed. `InvalidTaskError` for an unknown task, a bad
+   * option, or an id that is another task's schedule; nothing is stored then.
+   */
+  schedule<R>(id: string, call: TaskCall<R>, options: ScheduleOptions): Promise<TaskSchedule> {
+    return this.schedules.schedule(id, call, options);
+  }
+
+  /** Deletes schedule `id`; false if there was none. Runs already enqueued stay. */
+  unschedule(id: string): Promise<boolean> {
+    return this.schedules.unschedule(id);
+  }
+
+  /** Pauses schedule `id` in every process; `TaskScheduleNotFoundError` if there is none. */
+  pauseSchedule(id: string): Promise<TaskSchedule> {
+    return this.schedules.pause(id);
+  }
+
+  /** Resumes schedule `id` from its next tick after now (ticks missed while paused do not run). */
+  resumeSchedule(id: string): Promise<TaskSchedule> {
+    return this.schedules.resume(id);
+  }
+
+  /** Enqueues one run of schedule `id` now (paused or not); its `scheduledAt` is now. */
+  triggerSchedule<R = unknown>(id: string): Promise<TaskResult<R>> {
+    return this.schedules.trigger(id) as Promise<TaskResult<R>>;
+  }
+
+  /** Every schedule, static (`@Task({ cron })`, written at worker start) and stored, by id. */
+  listSchedules(): Promise<TaskSchedule[]> {
+    return this.schedules.list();
   }
 
   /** The running task's context; throws `TaskContextError` outside a task. */

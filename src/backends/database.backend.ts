@@ -86,6 +86,16 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
     return results;
   }
 
+  /**
+   * Rows inserted and committed by another statement of this package (a schedule's tick, in the
+   * transaction of its compare-and-set): announced as `enqueue` announces its own.
+   */
+  inserted(rows: NewTaskRow[]): TaskResult[] {
+    const results = rows.map((row) => newTaskResult(row, this));
+    this.announcement(rows, results)();
+    return results;
+  }
+
   async getResult(id: string): Promise<TaskResult> {
     const row = isTaskId(id) ? await this.dialect.find(id) : null;
     if (!row) throw new TaskResultNotFoundError(id);

@@ -39,6 +39,7 @@ export class ImmediateBackend extends MemoryBackend {
       const task = {
         id: result.id, taskName: result.taskName, queueName: result.queueName, priority: result.priority,
         args: result.args, kwargs: result.kwargs, attempt: result.workerIds.length, maxAttempts: result.maxAttempts,
+        scheduledAt: result.scheduledAt,
       };
       const outcome = await this.executor.execute(task, {
         workerId: IMMEDIATE_WORKER_ID,

@@ -33,6 +33,7 @@ export function newTaskResult(row: NewTaskRow, source: TaskResultSource): TaskRe
     claimedBy: null,
     leaseExpiresAt: null,
     cancelRequested: false,
+    scheduledAt: row.scheduledAt ?? null,
   } satisfies Partial<TaskResult>);
   return bindTaskResult(result, source);
 }

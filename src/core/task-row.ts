@@ -34,4 +34,6 @@ export interface TaskRow<R = unknown> {
   claimedBy: string | null;
   leaseExpiresAt: Date | null;
   cancelRequested: boolean;
+  /** The tick of a periodic task's run, else null. */
+  scheduledAt: Date | null;
 }

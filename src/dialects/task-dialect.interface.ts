@@ -4,6 +4,7 @@ import type { TaskRow } from '../core/task-row';
 import type { TaskTime } from '../core/task-time';
 import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
+import type { ScheduleDialect } from './schedule-dialect.interface';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
 export interface NewTaskRow {
@@ -19,6 +20,8 @@ export interface NewTaskRow {
   /** The enqueuing process's time, for the returned TaskResult only: the row gets the database's now. */
   enqueuedAt: Date;
   maxAttempts: number;
+  /** The tick of a periodic task's run, written with the row by the scheduler (not by `insert`). */
+  scheduledAt?: Date;
   /** `args` and `kwargs` as given, for the returned TaskResult (no parse of what was just stringified). */
   values: { args: unknown[]; kwargs: Record<string, unknown> };
 }
@@ -32,6 +35,8 @@ export interface ClaimedTask extends AttemptRef {
   args: unknown;
   kwargs: unknown;
   maxAttempts: number;
+  /** The tick of a periodic task's run (Date or the database's text), else null. */
+  scheduledAt?: unknown;
 }
 
 export interface ClaimRequest {
@@ -93,6 +98,8 @@ export interface TaskDialect {
   prune(request: PruneRequest): Promise<number>;
   /** `now`: the database's clock, the only one tasks are timed by. */
   now(): Promise<Date>;
+  /** The statements of periodic tasks (table task_schedules), on this dialect's connections. */
+  schedules(): ScheduleDialect;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
   /**

@@ -102,6 +102,10 @@ export class TaskResult<R = unknown> implements TaskRow<R> {
   @Column({ name: 'cancel_requested', type: Boolean })
   cancelRequested!: boolean;
 
+  /** The tick of a periodic task's run (see `TaskService.schedule()`), else null. */
+  @Column({ name: 'scheduled_at', type: Date, nullable: true })
+  scheduledAt!: Date | null;
+
   /** The return value of a SUCCESSFUL task; throws for any other status. */
   get returnValue(): R {
     switch (this.status) {

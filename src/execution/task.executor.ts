@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TaskRegistry, TaskDefinition } from '../task.registry';
 import { CorruptTaskRowError, InvalidTaskReturnValueError, TaskTimeoutError, UnknownTaskError } from '../task.errors';
 import { encodeReturnValue } from '../serialization/task-payload';
-import { parseJsonColumn } from '../dialects/shared/task-row.mapper';
+import { parseJsonColumn, toDate } from '../dialects/shared/task-row.mapper';
 import type { ClaimedTask } from '../dialects/task-dialect.interface';
 import { taskContextStorage, TaskContext } from '../task-context';
 import type { TaskResult } from '../entities/task-result.entity';
@@ -70,6 +70,7 @@ export class TaskExecutor {
       },
       attempt: task.attempt,
       workerId: hooks.workerId,
+      scheduledAt: toDate(task.scheduledAt),
       signal: hooks.controller.signal,
       setProgress: (current, total, message) =>
         hooks.setProgress(JSON.stringify({ current, total: total ?? null, message: message ?? null })),

@@ -14,4 +14,17 @@ export interface TaskOptions {
   backoff?: number | BackoffFunction;
   /** Milliseconds; the task's `AbortSignal` fires and the attempt fails with `TaskTimeoutError`. */
   timeout?: number;
+  /**
+   * Runs the task periodically, once per tick across every process (a static schedule whose id
+   * is the task's name): the syntax of the `cron` package, as `@Cron()`, 5 or 6 fields.
+   */
+  cron?: string;
+  /** IANA zone of `cron`'s wall clock; default `'UTC'` (unlike `@Cron()`, which uses the process's zone). */
+  timeZone?: string;
+  /** Milliseconds: ticks missed within this window while no scheduler ran are enqueued once each; default 0. */
+  backfill?: number;
+  /** `false`: skip a tick while the previous run is unfinished; default `true`. */
+  overlap?: boolean;
+  /** The arguments of each scheduled run; default `[]`. */
+  args?: unknown[];
 }

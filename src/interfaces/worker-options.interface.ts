@@ -17,4 +17,6 @@ export interface WorkerOptions {
   leaseDuration?: number;
   /** Delete results of this worker's queues finished more than this many ms ago, while it runs; default: keep everything. */
   pruneAfter?: number;
+  /** Run the scheduler of periodic tasks in this worker (`--no-scheduler`: false); default true. Not in `batch` runs. */
+  scheduler?: boolean;
 }

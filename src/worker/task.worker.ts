@@ -27,6 +27,7 @@ import { ClaimedAheadBuffer } from './claimed-ahead.buffer';
 import { WakeUp } from './wake-up';
 import { AttemptEvents } from './attempt.events';
 import { logFailedAttempt } from './attempt.log';
+import { TaskSchedules } from '../schedules/task-schedules.service';
 
 export interface WorkerSummary {
   workerId: string;
@@ -61,6 +62,7 @@ export class TaskWorker implements BeforeApplicationShutdown {
     private readonly events: TaskEvents,
     private readonly bus: TaskEventBus,
     @Inject(TASKS_MODULE_OPTIONS) private readonly moduleOptions: TasksModuleOptions,
+    private readonly schedules: TaskSchedules,
   ) {}
 
   /** Runs until `stop()`, or until the batch is drained or `maxTasks` claimed. */
@@ -72,7 +74,9 @@ export class TaskWorker implements BeforeApplicationShutdown {
     if (this.current) throw new TasksError('This TaskWorker is already running.');
     if (this.store.dialect.workerUnsupported) throw new TasksError(this.store.dialect.workerUnsupported);
     const resolved = resolveWorkerOptions({ ...this.moduleOptions.worker, ...options });
-    const run = new WorkerRun(this.store, this.executor, this.registry, this.events, this.bus, resolved, this.logger);
+    // A batch run drains what is due and exits: it has no ticks to wait for.
+    const scheduler = resolved.scheduler && !resolved.batch ? this.schedules.createScheduler(this.logger) : null;
+    const run = new WorkerRun(this.store, this.executor, this.registry, this.events, this.bus, resolved, this.logger, scheduler);
     this.current = run;
     try {
       return await run.start();
@@ -117,6 +121,7 @@ class WorkerRun {
     bus: TaskEventBus,
     readonly options: ResolvedWorkerOptions,
     private readonly logger: Logger,
+    scheduler: MaintenanceService | null = null,
   ) {
     const { workerId, leaseDuration } = options;
     this.dialect = store.dialect;
@@ -133,6 +138,7 @@ class WorkerRun {
       }, logger),
     ];
     if (options.pruneAfter !== null) this.services.push(new TaskResultPruner(this.dialect, options.pruneAfter, options.queues, logger));
+    if (scheduler) this.services.push(scheduler);
   }
 
   start(): Promise<WorkerSummary> {
@@ -203,6 +209,7 @@ class WorkerRun {
     } finally {
       unsubscribe.forEach((off) => off());
       stopServices();
+      await Promise.all(this.services.map((service) => service.stopped?.()));
     }
     this.logger.log(`Worker ${workerId} stopped (${reason}) after ${this.claimed} task(s).`);
     return { workerId, claimed: this.claimed, reason };

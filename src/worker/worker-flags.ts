@@ -17,6 +17,7 @@ Options:
   --lease-duration MS     default 30000
   --shutdown-timeout MS   time running tasks get after SIGTERM (default 30000)
   --prune-after MS        delete results finished more than MS ago (default: keep)
+  --no-scheduler          do not enqueue the ticks of periodic tasks in this process
   --help                  print this and exit
   --version               print the version of nestjs-tasks and exit`;
 
@@ -53,6 +54,7 @@ export function parseWorkerFlags(argv: string[]): WorkerOptions {
         'lease-duration': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'prune-after': { type: 'string' },
+        'no-scheduler': { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -83,6 +85,7 @@ export function parseWorkerFlags(argv: string[]): WorkerOptions {
     (options as Record<string, unknown>)[option] = Number(raw);
   }
   if (values.batch) options.batch = true;
+  if (values['no-scheduler']) options.scheduler = false;
   if (values['worker-id'] !== undefined) options.workerId = String(values['worker-id']);
   return options;
 }

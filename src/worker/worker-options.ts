@@ -14,6 +14,7 @@ export interface ResolvedWorkerOptions {
   shutdownTimeout: number;
   leaseDuration: number;
   pruneAfter: number | null;
+  scheduler: boolean;
 }
 
 export const WORKER_DEFAULTS = {
@@ -34,6 +35,7 @@ const FLAG_NAMES: Record<keyof WorkerOptions, string> = {
   shutdownTimeout: '--shutdown-timeout',
   leaseDuration: '--lease-duration',
   pruneAfter: '--prune-after',
+  scheduler: '--no-scheduler',
 };
 
 export function defaultWorkerId(): string {
@@ -59,6 +61,7 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     shutdownTimeout: integer('shutdownTimeout', options.shutdownTimeout ?? WORKER_DEFAULTS.shutdownTimeout, 0, 86_400_000),
     leaseDuration: integer('leaseDuration', options.leaseDuration ?? WORKER_DEFAULTS.leaseDuration, 300, 86_400_000),
     pruneAfter: options.pruneAfter === undefined ? null : integer('pruneAfter', options.pruneAfter, 1_000, Number.MAX_SAFE_INTEGER),
+    scheduler: boolean('scheduler', options.scheduler ?? true),
   };
 }
 
@@ -66,6 +69,11 @@ function integer(option: keyof WorkerOptions, value: unknown, min: number, max: 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalid(option, `an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
+  return value;
+}
+
+function boolean(option: keyof WorkerOptions, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalid(option, `true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InvalidTaskError, Task, TaskResult, TaskService } from '../../src';
+import { call, InvalidTaskError, Task, TaskCall, TaskResult, TaskService } from '../../src';
 import { createTestApp } from '../support/test-app';
 
 @Injectable()
@@ -31,6 +31,13 @@ async function typedUsage(tasks: TaskService): Promise<void> {
   const value: { messageId: string } = await result.wait();
   const id: string = result.returnValue.messageId;
   await tasks.enqueue(Mailer, 'notify', [1], { kwargs: { urgent: true } });
+  // call() is typed like enqueue(), and schedule() takes what it returns.
+  const send: TaskCall<{ messageId: string }> = call(Mailer, 'send', ['ann@example.com', 'Hi']);
+  await tasks.schedule('send', send, { cron: '0 8 * * *' });
+  // @ts-expect-error wrong argument type
+  call(Mailer, 'send', ['ann@example.com', 42]);
+  // @ts-expect-error not a method of Mailer
+  call(Mailer, 'missing', []);
   // @ts-expect-error wrong argument type
   await tasks.enqueue(Mailer, 'send', ['ann@example.com', 42]);
   // @ts-expect-error missing argument

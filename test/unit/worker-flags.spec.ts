@@ -13,6 +13,9 @@ describe('worker flags', () => {
       workerId: 'w1', leaseDuration: 5000, shutdownTimeout: 100, pruneAfter: 86_400_000,
     });
     expect(parseWorkerFlags(['--queue=*'])).toEqual({ queues: '*' });
+    expect(parseWorkerFlags(['--no-scheduler'])).toEqual({ scheduler: false });
+    expect(resolveWorkerOptions({}).scheduler).toBe(true);
+    expect(() => resolveWorkerOptions({ scheduler: 'no' as never })).toThrow(/scheduler \(--no-scheduler\) must be true or false/);
     expect(parseWorkerFlags([])).toEqual({});
   });
 

@@ -16,6 +16,8 @@ import type {
   CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, TaskDialect,
 } from '../task-dialect.interface';
 import { MYSQL } from './mysql.statements';
+import { mysqlSchedules } from './mysql-schedules';
+import type { ScheduleDialect } from '../schedule-dialect.interface';
 import { createMysqlMaintenancePool } from './mysql-connections';
 import { quotedBytes } from './mysql-packet';
 import { unsupportedServer } from './mysql-version';
@@ -223,6 +225,10 @@ export class MysqlDialect implements TaskDialect {
 
   async now(): Promise<Date> {
     return new Date((await query<{ now: string }[]>(this.pool, MYSQL.now))[0].now);
+  }
+
+  schedules(): ScheduleDialect {
+    return mysqlSchedules(this.pool, (work) => this.transaction(false, work));
   }
 
   async checkSchema(): Promise<void> {

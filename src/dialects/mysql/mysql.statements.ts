@@ -8,9 +8,19 @@ const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 /** The fence of every write by a worker: id, worker, attempt. */
 const FENCE = "id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?";
 
+/** The columns a claim reads of a due row. */
+const DUE_COLUMNS = `id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after,
+           CAST(scheduled_at AS CHAR) AS scheduled_at`;
+/**
+ * The same columns, of a probe's answer among due rows: a NULL id, a priority, and the queue
+ * (an expression) it is for.
+ */
+const PROBE_COLUMNS = (queue: string) => `NULL AS id, NULL AS task_name, ${queue} AS queue_name, priority, NULL AS args,
+           NULL AS kwargs, NULL AS attempt, NULL AS max_attempts, NULL AS run_after, NULL AS scheduled_at`;
+
 /** queue, priority, limit: its due rows at that priority, oldest first, locked. */
 const DUE_AT = `
-    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after
+    SELECT ${DUE_COLUMNS}
       FROM task_results
      WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}
      ORDER BY run_after, id
@@ -18,12 +28,11 @@ const DUE_AT = `
        FOR UPDATE SKIP LOCKED`;
 
 /**
- * queue, queue, priority: the queue's next priority below `priority`, as a row shaped like
- * DUE_AT's with a NULL id (one index probe).
+ * queue, queue, priority: the queue's next priority below `priority`, as a row of
+ * PROBE_COLUMNS among DUE_AT's (one index probe).
  */
 const NEXT_BELOW = `
-    SELECT NULL AS id, NULL AS task_name, ? AS queue_name, priority, NULL AS args, NULL AS kwargs,
-           NULL AS attempt, NULL AS max_attempts, NULL AS run_after
+    SELECT ${PROBE_COLUMNS('?')}
       FROM task_results
      WHERE status = 'READY' AND queue_name = ? AND priority < ?
      ORDER BY priority DESC
@@ -35,7 +44,7 @@ const NEXT_BELOW = `
  * claimers are skipped as DUE_AT skips them: those claimers take them.
  */
 const DUE_ALONG = (guarded: boolean) => `
-    SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, NULL AS probe
+    SELECT ${DUE_COLUMNS}, NULL AS probe
       FROM task_results
      WHERE status = 'READY' AND queue_name = ? AND priority = ? AND run_after <= ${NOW}${guarded ? `
        AND NOT EXISTS (SELECT 1 FROM task_results
@@ -45,12 +54,11 @@ const DUE_ALONG = (guarded: boolean) => `
        FOR UPDATE SKIP LOCKED`;
 
 /**
- * probe number, queue[, below]: the queue's highest priority (below `below`), as a row shaped
- * like DUE_ALONG's, with a NULL id and the probe's number.
+ * probe number, queue[, below]: the queue's highest priority (below `below`), as a row of
+ * PROBE_COLUMNS among DUE_ALONG's, with the probe's number.
  */
 const PRIORITY_PROBE = (withBelow: boolean) => `
-    SELECT NULL AS id, NULL AS task_name, NULL AS queue_name, priority, NULL AS args, NULL AS kwargs,
-           NULL AS attempt, NULL AS max_attempts, NULL AS run_after, ? AS probe
+    SELECT ${PROBE_COLUMNS('NULL')}, ? AS probe
       FROM task_results
      WHERE status = 'READY' AND queue_name = ?${withBelow ? ' AND priority < ?' : ''}
      ORDER BY priority DESC
@@ -152,7 +160,7 @@ export const MYSQL = {
   /** id. DATETIME columns as UTC text: mysql2 would read them as Dates in the process's time zone. */
   find: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
                 progress, return_value, claimed_by, cancel_requested, ${
-  ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']
+  ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']
     .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
            FROM task_results WHERE id = ?`,
 

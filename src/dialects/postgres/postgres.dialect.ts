@@ -19,6 +19,8 @@ import { PgNotificationListener } from './pg-listener';
 import { PgNotifier } from './pg-notifier';
 import { postgresStatements } from './postgres.statements';
 import { createPgMaintenancePool } from './postgres-connections';
+import { postgresSchedules } from './postgres-schedules';
+import type { ScheduleDialect } from '../schedule-dialect.interface';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -46,6 +48,7 @@ export class PostgresDialect implements TaskDialect {
   readonly name = 'postgres' as const;
   private readonly pool: Pool;
   private readonly table: string;
+  private readonly schedulesTable: string;
   private readonly sql: ReturnType<typeof postgresStatements>;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
@@ -59,6 +62,7 @@ export class PostgresDialect implements TaskDialect {
     this.pool = driver.master;
     const schema = driver.options.schema;
     this.table = schema ? `${quoteIdentifier(schema)}.task_results` : 'task_results';
+    this.schedulesTable = schema ? `${quoteIdentifier(schema)}.task_schedules` : 'task_schedules';
     this.sql = postgresStatements(this.table);
     this.notifier = new PgNotifier(this.pool);
   }
@@ -204,6 +208,10 @@ export class PostgresDialect implements TaskDialect {
 
   async now(): Promise<Date> {
     return (await this.query<{ now: Date }>('now', this.sql.now, [])).rows[0].now;
+  }
+
+  schedules(): ScheduleDialect {
+    return postgresSchedules(this.pool, this.schedulesTable, this.table, this.sql.insertAndNotify);
   }
 
   async checkSchema(): Promise<void> {

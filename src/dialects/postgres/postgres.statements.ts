@@ -64,7 +64,7 @@ export function postgresStatements(table: string) {
            worker_ids = t.worker_ids || to_jsonb($1::text)
       FROM (${due}) AS due
      WHERE t.id = due.id
-    RETURNING t.id, t.task_name, t.queue_name, t.priority, t.args, t.kwargs, t.attempt, t.max_attempts, t.run_after`;
+    RETURNING t.id, t.task_name, t.queue_name, t.priority, t.args, t.kwargs, t.attempt, t.max_attempts, t.run_after, t.scheduled_at`;
   /** One array per column, in the order of insertValues. */
   const insert = `
     INSERT INTO ${table} (${INSERT_COLUMNS})

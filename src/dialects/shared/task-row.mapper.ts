@@ -25,9 +25,10 @@ const PROPERTIES: Record<string, keyof TaskRow> = {
   claimed_by: 'claimedBy',
   lease_expires_at: 'leaseExpiresAt',
   cancel_requested: 'cancelRequested',
+  scheduled_at: 'scheduledAt',
 };
 const JSON_COLUMNS = new Set(['args', 'kwargs', 'errors', 'worker_ids', 'progress']);
-const DATE_COLUMNS = new Set(['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']);
+const DATE_COLUMNS = new Set(['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']);
 
 /** Drivers differ: SQLite and MariaDB hand JSON back as text, PostgreSQL and MySQL as values. */
 export function parseJsonColumn(value: unknown): unknown {
@@ -60,7 +61,7 @@ export function dateFormatter(format: (date: Date) => string): (date: Date) => s
   };
 }
 
-function toDate(value: unknown): Date | null {
+export function toDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value;
   if (typeof value === 'string') return new Date(value.includes('T') ? value : `${value.replace(' ', 'T')}Z`);
@@ -108,6 +109,7 @@ export function toClaimedTask(row: Record<string, unknown>, attemptOffset = 0): 
     kwargs: row.kwargs,
     attempt: Number(row.attempt) + attemptOffset,
     maxAttempts: Number(row.max_attempts),
+    scheduledAt: row.scheduled_at ?? null,
   };
 }
 

@@ -14,6 +14,8 @@ import type {
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE } from './sqlite.statements';
+import { sqliteSchedules } from './sqlite-schedules';
+import type { ScheduleDialect } from '../schedule-dialect.interface';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -148,6 +150,10 @@ export class SqliteDialect implements TaskDialect {
   async now(): Promise<Date> {
     const row = await this.connection.get<{ now: string }>(SQLITE.now);
     return new Date(`${row!.now.replace(' ', 'T')}Z`);
+  }
+
+  schedules(): ScheduleDialect {
+    return sqliteSchedules(this.connection);
   }
 
   async checkSchema(): Promise<void> {

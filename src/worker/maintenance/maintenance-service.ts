@@ -6,6 +6,8 @@
 export interface MaintenanceService {
   start(): void;
   stop(): void;
+  /** Resolves once work begun before stop() has ended (a statement in flight), where it matters. */
+  stopped?(): Promise<void>;
 }
 
 /** Starts `services` together; the returned function stops them all. */
