@@ -90,3 +90,13 @@ export class InvalidWorkerOptionError extends TasksError {
     super(message);
   }
 }
+
+/**
+ * Recorded in the `errors` of a task cancelled because a task it depends on ended FAILED or
+ * CANCELLED (`onDependencyFailure: 'cancel'`, the default); its dependents get it too.
+ */
+export class DependencyFailedError extends TasksError {
+  constructor(readonly dependencyId: string, readonly dependencyStatus: string) {
+    super(`Dependency ${dependencyId} ended ${dependencyStatus}.`);
+  }
+}

@@ -34,4 +34,8 @@ export interface TaskRow<R = unknown> {
   claimedBy: string | null;
   leaseExpiresAt: Date | null;
   cancelRequested: boolean;
+  /** The group or chain the task belongs to. */
+  groupId: string | null;
+  /** The enqueue option `metadata`: the user's own JSON object. */
+  metadata: Record<string, unknown> | null;
 }

@@ -119,7 +119,7 @@ export function ifCancelRequested(change: TaskChange): TaskChange {
 export type CancelDecision = 'cancel' | 'request' | 'none';
 
 export function cancelDecision(status: TaskResultStatus): CancelDecision {
-  if (status === TaskResultStatus.READY) return 'cancel';
+  if (status === TaskResultStatus.READY || status === TaskResultStatus.WAITING) return 'cancel';
   if (status === TaskResultStatus.RUNNING) return 'request';
   return 'none';
 }

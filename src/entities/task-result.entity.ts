@@ -102,6 +102,14 @@ export class TaskResult<R = unknown> implements TaskRow<R> {
   @Column({ name: 'cancel_requested', type: Boolean })
   cancelRequested!: boolean;
 
+  /** The group or chain this task belongs to (see `TaskService.group()` / `chain()`). */
+  @Column({ name: 'group_id', type: 'varchar', length: 36, nullable: true })
+  groupId!: string | null;
+
+  /** The enqueue option `metadata`: a JSON object of your own, stored on the row and queryable. */
+  @Column({ type: 'json', nullable: true })
+  metadata!: Record<string, unknown> | null;
+
   /** The return value of a SUCCESSFUL task; throws for any other status. */
   get returnValue(): R {
     switch (this.status) {

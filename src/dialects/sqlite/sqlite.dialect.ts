@@ -12,7 +12,9 @@ import type {
   CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, TaskDialect,
 } from '../task-dialect.interface';
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
-import { SQLITE } from './sqlite.statements';
+import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
+import type { SqlRunner } from '../workflow-statements.interface';
+import { afterFinish, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -22,6 +24,7 @@ import { storedReturnValue } from '../../serialization/stored-return-value';
 export class SqliteDialect implements TaskDialect {
   readonly name = 'sqlite' as const;
   readonly workerUnsupported?: string;
+  readonly workflow = SQLITE_WORKFLOW;
   private readonly claimTexts = new Map<number, string>();
 
   constructor(private readonly connection: SqliteConnection, options: { sharedConnection?: boolean } = {}) {
@@ -71,8 +74,14 @@ export class SqliteDialect implements TaskDialect {
   async finish(workerId: string, changes: TaskChange[]): Promise<void> {
     if (changes.length === 0) return;
     await this.connection.immediate(async (tx) => {
-      for (const change of changes) await tx.run(SQLITE.finish, finishValues(workerId, change));
+      for (const change of changes) await this.finishOne(tx, workerId, change);
     });
+  }
+
+  /** One change; a task that has dependents settles them in the same transaction. */
+  private async finishOne(tx: SqliteStatementRunner, workerId: string, change: TaskChange): Promise<void> {
+    const [row] = await tx.all<{ status: string; has_dependents: number }>(SQLITE.finish, finishValues(workerId, change));
+    if (row?.has_dependents) await afterFinish(runnerOf(tx), this, change.ref.id, row);
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -92,7 +101,7 @@ export class SqliteDialect implements TaskDialect {
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by },
           new Date(`${row.now.replace(' ', 'T')}Z`));
-        await tx.run(SQLITE.finish, finishValues(row.claimed_by, change));
+        await this.finishOne(tx, row.claimed_by, change);
       }
       return rows.map((row) => row.id);
     });
@@ -103,7 +112,13 @@ export class SqliteDialect implements TaskDialect {
       cancelReady: async (taskId) => (await this.connection.run(SQLITE.cancelReady, [taskId])).changes > 0,
       cancelRunning: async (taskId) => (await this.connection.run(SQLITE.cancelRunning, [taskId])).changes > 0,
       status: async (taskId) => (await this.connection.get<{ status: TaskResultStatus }>(SQLITE.status, [taskId]))?.status ?? null,
+      cancelWithDependents: (taskId) => cancelWithDependents(this, taskId),
     });
+  }
+
+  transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
+    if (manager) return work(managerRunner(manager));
+    return this.connection.immediate((tx) => work(runnerOf(tx)));
   }
 
   async progress(workerId: string, ref: AttemptRef, progress: string): Promise<void> {
@@ -157,4 +172,15 @@ function finishValues(workerId: string, change: TaskChange): unknown[] {
   const returnValue = change.returnValue === null ? null : storedReturnValue(change.returnValue);
   return [change.status, change.status, returnValue, at, at, delay, delay, error, error, uncharge, uncharge, uncharge,
     change.ref.id, workerId, change.ref.attempt];
+}
+
+/** Reads through `all`, writes through `run` (better-sqlite3 refuses `all` for a statement that returns nothing). */
+function runnerOf(tx: SqliteStatementRunner): SqlRunner {
+  return {
+    query: async <R>(sql: string, params: unknown[]) => {
+      if (/^\s*SELECT\b/i.test(sql) || /\bRETURNING\b/i.test(sql)) return tx.all<R>(sql, params);
+      await tx.run(sql, params);
+      return [];
+    },
+  };
 }
