@@ -14,7 +14,10 @@ export type { WorkerSummary } from './worker/task.worker';
 export { runWorker } from './worker/run-worker';
 export type { RunWorkerOptions } from './worker/run-worker';
 export { parseWorkerFlags } from './worker/worker-flags';
-export { TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000 } from '../migrations';
+export { TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, Workflows1765065600000 } from '../migrations';
+export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
+export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
+export { TaskGroup, TaskChain } from './workflows/task-group';
 export { runMigrationsExclusively } from './run-migrations-exclusively';
 export { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
 export { DummyBackend, MemoryBackend } from './backends/memory.backend';
@@ -26,7 +29,7 @@ export type {
   TasksModuleOptions, TasksModuleAsyncOptions, TasksModuleRootOptions, TasksOptionsFactory, TaskBackendName,
 } from './interfaces/tasks-module-options.interface';
 export type {
-  EnqueueOptions, EnqueueWithKwargs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn,
+  EnqueueOptions, EnqueueWithKwargs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn, DependencyRef, WorkflowOptions,
 } from './interfaces/task-types';
 export {
   TasksError,
@@ -46,4 +49,5 @@ export {
   WorkerLostError,
   TaskContextError,
   InvalidWorkerOptionError,
+  DependencyFailedError,
 } from './task.errors';

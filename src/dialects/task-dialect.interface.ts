@@ -109,6 +109,8 @@ export interface TaskDialect {
    */
   listen?(onEnqueued: (queue: string) => void, onFinished?: (id: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /** Told the queue of each dependent a finish or cancellation released (set by the backend, to wake its workers). */
+  released?: (queue: string) => void;
   /** The workflow statements of this database (src/workflows). */
   readonly workflow: WorkflowStatements;
   /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */

@@ -17,7 +17,7 @@ import type {
 } from '../task-dialect.interface';
 import { MYSQL, MYSQL_WORKFLOW } from './mysql.statements';
 import type { SqlRunner } from '../workflow-statements.interface';
-import { afterFinish, cancelWithDependents, managerRunner } from '../shared/workflow.store';
+import { afterFinish, announceReleased, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { createMysqlMaintenancePool } from './mysql-connections';
 import { quotedBytes } from './mysql-packet';
 import { unsupportedServer } from './mysql-version';
@@ -179,11 +179,13 @@ export class MysqlDialect implements TaskDialect {
   }
 
   /** A change of a task that has dependents, and their release or cancellation, in one transaction. */
-  private finishWithDependents(workerId: string, change: TaskChange, pool: Queryable = this.pool): Promise<void> {
-    return this.inTransaction(false, async (connection) => {
+  private async finishWithDependents(workerId: string, change: TaskChange): Promise<void> {
+    const released = new Set<string>();
+    await this.inTransaction(false, async (connection) => {
       const result = await query<ResultSetHeader>(connection, MYSQL.finish, finishValues(workerId, change, true));
-      if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, change.ref.id);
-    }, pool);
+      if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, change.ref.id, released);
+    });
+    announceReleased(this, released);
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -207,7 +209,7 @@ export class MysqlDialect implements TaskDialect {
         const change = rescued({ id: row.id, attempt: Number(row.attempt), maxAttempts: Number(row.max_attempts), claimedBy: row.claimed_by },
           new Date(row.now));
         const result = await query<ResultSetHeader>(connection, MYSQL.finish, finishValues(row.claimed_by, change, true));
-        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, row.id);
+        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, row.id, new Set());
       }
       return rows.map((row) => row.id);
     }, maintenance);

@@ -109,7 +109,7 @@ export const MYSQL = {
 
   /** id. DATETIME columns as UTC text: mysql2 would read them as Dates in the process's time zone. */
   find: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
-                progress, return_value, claimed_by, cancel_requested, group_id, metadata, ${
+                progress, return_value, claimed_by, cancel_requested, group_id, group_position, metadata, ${
   ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']
     .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
            FROM task_results WHERE id = ?`,
@@ -142,7 +142,7 @@ export const MYSQL_WORKFLOW: WorkflowStatements = {
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
   waitingDependents: `
-    SELECT t.id, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
+    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
       FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
      WHERE d.depends_on_id = ? AND t.status = 'WAITING'
      ORDER BY t.id

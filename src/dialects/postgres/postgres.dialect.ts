@@ -19,7 +19,7 @@ import { PgNotificationListener } from './pg-listener';
 import { PgNotifier } from './pg-notifier';
 import { postgresStatements, postgresWorkflowStatements } from './postgres.statements';
 import type { SqlRunner, WorkflowStatements } from '../workflow-statements.interface';
-import { afterFinish, cancelWithDependents, managerRunner } from '../shared/workflow.store';
+import { afterFinish, announceReleased, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { createPgMaintenancePool } from './postgres-connections';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
@@ -138,13 +138,18 @@ export class PostgresDialect implements TaskDialect {
   }
 
   /** Changes of tasks that have dependents, and their dependents' release or cancellation, in one transaction. */
-  private applyWithDependents(changes: [string, TaskChange][], rescue: boolean): Promise<string[]> {
-    return this.transaction(async (run) => {
+  private async applyWithDependents(changes: [string, TaskChange][], rescue: boolean): Promise<string[]> {
+    const released = new Set<string>();
+    const ids = await this.transaction(async (run) => {
       const client = { query: async (text: string, values: unknown[]) => ({ rows: await run.query(text, values) }) };
       const rows = await this.applyOn(client, changes, rescue, true);
-      for (const row of rows) await afterFinish(run, this, row.id, row);
+      for (const row of rows) await afterFinish(run, this, row.id, released, row);
       return rows.map((row) => row.id);
     });
+    announceReleased(this, released);
+    // Workers of other processes hear of them too.
+    for (const queue of released) this.notifier.send(ENQUEUED_CHANNEL, queue);
+    return ids;
   }
 
   /** Writes changes of rows held by the given workers; returns the ids of the rows written. */

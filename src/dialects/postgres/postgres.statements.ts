@@ -170,7 +170,7 @@ export function postgresWorkflowStatements(table: string, edges: string): Workfl
     lockTasks: (count) => `SELECT id, status, return_value FROM ${table} WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
     markHasDependents: (count) => `UPDATE ${table} SET has_dependents = true WHERE id IN (${list(count)})`,
     waitingDependents: `
-      SELECT t.id, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
+      SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
         FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.task_id
        WHERE d.depends_on_id = $1::text AND t.status = 'WAITING'
        ORDER BY t.id

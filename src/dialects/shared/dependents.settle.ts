@@ -30,14 +30,15 @@ export function dependencyFailedError(dependencyId: string, status: TaskResultSt
  * dependents with `onDependencyFailure: 'cancel'` (and every `pipe()` task) with a
  * DependencyFailedError, and so theirs, transitively; with `'run'` it counts as finished.
  * Dependents are locked before they are read, so two dependencies finishing at once in two
- * transactions count down one after the other.
+ * transactions count down one after the other. Returns the queues of the tasks made READY.
  */
-export async function settleDependents(run: SqlRunner, sql: WorkflowStatements, finished: FinishedTask[]): Promise<void> {
+export async function settleDependents(run: SqlRunner, sql: WorkflowStatements, finished: FinishedTask[]): Promise<Set<string>> {
+  const released = new Set<string>();
   const queue = [...finished];
   for (let next = queue.shift(); next; next = queue.shift()) {
     const failed = next.status !== TaskResultStatus.SUCCESSFUL;
     const dependents = await run.query<{
-      id: string; pending_dependencies: number | string; on_dependency_failure: string; pipe: number | string; has_dependents: unknown;
+      id: string; queue_name: string; pending_dependencies: number | string; on_dependency_failure: string; pipe: number | string; has_dependents: unknown;
     }>(sql.waitingDependents, [next.id]);
     for (const dependent of dependents) {
       const pipe = Number(dependent.pipe) as Pipe;
@@ -48,9 +49,11 @@ export async function settleDependents(run: SqlRunner, sql: WorkflowStatements, 
         await run.query(sql.decrementPending, [dependent.id]);
       } else {
         await run.query(sql.release, [pipe === Pipe.None ? null : await pipedArgs(run, sql, dependent.id), dependent.id]);
+        released.add(dependent.queue_name);
       }
     }
   }
+  return released;
 }
 
 /** The args of a `pipe()` task with what it receives in front: its dependency's value, or all of theirs. */

@@ -101,11 +101,19 @@ export function cancelWithDependents(dialect: TaskDialect, id: string): Promise<
 }
 
 /** Runs settleDependents for a task whose finish was just written in `run`'s transaction, if it has dependents. */
-export async function afterFinish(run: SqlRunner, dialect: TaskDialect, id: string, row?: { status: unknown; has_dependents: unknown }): Promise<void> {
+export async function afterFinish(
+  run: SqlRunner, dialect: TaskDialect, id: string, released: Set<string>, row?: { status: unknown; has_dependents: unknown },
+): Promise<void> {
   const state = row ?? (await run.query<{ status: unknown; has_dependents: unknown }>(dialect.workflow.lockTask, [id]))[0];
-  if (!state || !Number(state.has_dependents) && state.has_dependents !== true) return;
+  if (!state || (!Number(state.has_dependents) && state.has_dependents !== true)) return;
   const status = state.status as TaskResultStatus;
-  if (FINISHED_STATUSES.includes(status)) await settleDependents(run, dialect.workflow, [{ id, status }]);
+  if (!FINISHED_STATUSES.includes(status)) return;
+  for (const queue of await settleDependents(run, dialect.workflow, [{ id, status }])) released.add(queue);
+}
+
+/** Tells the dialect's owner which queues got READY tasks, once they are committed. */
+export function announceReleased(dialect: TaskDialect, released: Set<string>): void {
+  for (const queue of released) dialect.released?.(queue);
 }
 
 export async function dependencyIds(dialect: TaskDialect, id: string): Promise<string[]> {
@@ -116,8 +124,9 @@ export async function dependentIds(dialect: TaskDialect, id: string): Promise<st
   return (await dialect.transaction((run) => run.query<{ id: string }>(dialect.workflow.dependentIds, [id]))).map((row) => row.id);
 }
 
-export async function groupRows(dialect: TaskDialect, groupId: string): Promise<Partial<TaskRow>[]> {
-  return (await dialect.transaction((run) => run.query(dialect.workflow.groupRows, [groupId]))).map((row) => mapTaskRow(row));
+export async function groupRows(dialect: TaskDialect, groupId: string): Promise<{ position: number; row: Partial<TaskRow> }[]> {
+  return (await dialect.transaction((run) => run.query(dialect.workflow.groupRows, [groupId])))
+    .map((row) => ({ position: Number(row.group_position), row: mapTaskRow(row) }));
 }
 
 /** Deletes a finished task and the edges to its dependencies; false if it is not finished (or gone). */

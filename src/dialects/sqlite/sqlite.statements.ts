@@ -136,7 +136,7 @@ export const SQLITE_WORKFLOW: WorkflowStatements = {
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)})`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
   waitingDependents: `
-    SELECT t.id, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
+    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
       FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
      WHERE d.depends_on_id = ? AND t.status = 'WAITING'
      ORDER BY t.id`,
