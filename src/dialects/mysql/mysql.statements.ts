@@ -109,7 +109,7 @@ export const MYSQL = {
 
   /** id. DATETIME columns as UTC text: mysql2 would read them as Dates in the process's time zone. */
   find: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
-                progress, return_value, claimed_by, cancel_requested, group_id, group_position, metadata, ${
+                progress, return_value, claimed_by, cancel_requested, group_id, metadata, ${
   ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']
     .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
            FROM task_results WHERE id = ?`,
@@ -165,7 +165,7 @@ export const MYSQL_WORKFLOW: WorkflowStatements = {
   dependencyIds: 'SELECT depends_on_id AS id FROM task_dependencies WHERE task_id = ? ORDER BY position',
   dependentIds: 'SELECT task_id AS id FROM task_dependencies WHERE depends_on_id = ? ORDER BY task_id',
   groupRows: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
-                     progress, return_value, claimed_by, cancel_requested, group_id, metadata, ${
+                     progress, return_value, claimed_by, cancel_requested, group_id, group_position, metadata, ${
   ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']
     .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
                 FROM task_results WHERE group_id = ? ORDER BY group_position`,
