@@ -16,13 +16,13 @@ export interface WorkflowStatements {
   /** A Date as the database takes it in a parameter. */
   formatDate(date: Date): string;
   /**
-   * id, task_name, status (READY or WAITING), queue_name, priority, args, kwargs, backend,
-   * run_at, delay_ms, max_attempts, group_id, group_position, metadata, pending_dependencies,
-   * on_dependency_failure, pipe, release_delay_ms.
+   * Per row: id, task_name, status (READY or WAITING), queue_name, priority, args, kwargs,
+   * backend, run_at, delay_ms, max_attempts, group_id, group_position, metadata,
+   * pending_dependencies, on_dependency_failure, pipe, release_delay_ms.
    */
-  insertTask: string;
-  /** task_id, depends_on_id, position. */
-  insertEdge: string;
+  insertTasks(rows: number): string;
+  /** Per row: task_id, depends_on_id, position. */
+  insertEdges(rows: number): string;
   /** ids…: id, status and return_value of these tasks, locked until the transaction ends. */
   lockTasks(count: number): string;
   /** ids…: these tasks have dependents (their finish releases them). */
@@ -54,3 +54,6 @@ export interface WorkflowStatements {
   /** id: deletes the edges to a task's dependencies. */
   forgetEdges: string;
 }
+
+/** Rows per insert statement of a workflow: well under every database's parameter limit. */
+export const WORKFLOW_ROWS_PER_INSERT = 500;

@@ -167,23 +167,27 @@ export class MysqlDialect implements TaskDialect {
         const rows = await query<{ id: string }[]>(this.pool,
           "SELECT id FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ? AND has_dependents = 1", [ids, workerId]);
         const left = new Set(rows.map((row) => row.id));
-        for (const change of part) if (left.has(change.ref.id)) await this.finishWithDependents(workerId, change);
+        if (left.size > 0) await this.finishWithDependents(workerId, part.filter((change) => left.has(change.ref.id)));
       }
     }
     // Rarer changes, one statement each.
     for (const change of changes) {
       if (completions.includes(change)) continue;
       const result = await query<ResultSetHeader>(this.pool, MYSQL.finish, finishValues(workerId, change, false));
-      if (result.affectedRows === 0) await this.finishWithDependents(workerId, change);
+      if (result.affectedRows === 0) await this.finishWithDependents(workerId, [change]);
     }
   }
 
-  /** A change of a task that has dependents, and their release or cancellation, in one transaction. */
-  private async finishWithDependents(workerId: string, change: TaskChange): Promise<void> {
+  /** Changes of tasks that have dependents, and their dependents' release or cancellation, in one transaction. */
+  private async finishWithDependents(workerId: string, changes: TaskChange[]): Promise<void> {
     const released = new Set<string>();
+    // In id order, as every statement that locks several rows of one worker does.
+    const ordered = [...changes].sort((a, b) => (a.ref.id < b.ref.id ? -1 : 1));
     await this.inTransaction(false, async (connection) => {
-      const result = await query<ResultSetHeader>(connection, MYSQL.finish, finishValues(workerId, change, true));
-      if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, change.ref.id, released);
+      for (const change of ordered) {
+        const result = await query<ResultSetHeader>(connection, MYSQL.finish, finishValues(workerId, change, true));
+        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, change.ref.id, released);
+      }
     });
     announceReleased(this, released);
   }

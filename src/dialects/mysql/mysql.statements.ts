@@ -135,10 +135,10 @@ const list = (count: number) => Array(count).fill('?').join(', ');
 /** The workflow statements of the MySQL/MariaDB dialect (see WorkflowStatements). */
 export const MYSQL_WORKFLOW: WorkflowStatements = {
   formatDate: toUtcDateTime,
-  insertTask: `
+  insertTasks: (rows) => `
     INSERT INTO task_results (${INSERT_COLUMNS}, group_id, group_position, metadata, pending_dependencies, on_dependency_failure, pipe, release_delay_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?)`,
-  insertEdge: 'INSERT INTO task_dependencies (task_id, depends_on_id, position) VALUES (?, ?, ?)',
+    VALUES ${Array(rows).fill(`(?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?)`).join(', ')}`,
+  insertEdges: (rows) => `INSERT INTO task_dependencies (task_id, depends_on_id, position) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
   waitingDependents: `

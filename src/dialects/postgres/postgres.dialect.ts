@@ -133,7 +133,8 @@ export class PostgresDialect implements TaskDialect {
       const written = new Set(await this.apply(batch.map((change) => [workerId, change]), false));
       // Not written: tasks that have dependents (or rows this worker no longer holds, which the
       // transaction finds so too).
-      for (const change of batch) if (!written.has(change.ref.id)) await this.applyWithDependents([[workerId, change]], false);
+      const left = batch.filter((change) => !written.has(change.ref.id)).map((change): [string, TaskChange] => [workerId, change]);
+      if (left.length > 0) await this.applyWithDependents(left, false);
     });
   }
 

@@ -161,12 +161,16 @@ export function postgresWorkflowStatements(table: string, edges: string): Workfl
   const list = (count: number, from = 1) => Array.from({ length: count }, (_, index) => `$${index + from}::text`).join(', ');
   return {
     formatDate: (date) => date.toISOString(),
-    insertTask: `
+    insertTasks: (rows) => `
       INSERT INTO ${table} (${INSERT_COLUMNS}, group_id, group_position, metadata, pending_dependencies, on_dependency_failure, pipe, release_delay_ms)
-      VALUES ($1::text, $2::text, $3::text, $4::text, $5::smallint, $6::jsonb, $7::jsonb, $8::text,
-              COALESCE($9::timestamptz, ${afterNow('$10::float8')}), now(), $11::int, 0, '[]', '[]', false,
-              $12::text, $13::int, $14::jsonb, $15::int, $16::text, $17::smallint, $18::int)`,
-    insertEdge: `INSERT INTO ${edges} (task_id, depends_on_id, position) VALUES ($1::text, $2::text, $3::int)`,
+      VALUES ${Array.from({ length: rows }, (_, row) => {
+    const $ = (n: number) => `$${row * 18 + n}`;
+    return `(${$(1)}::text, ${$(2)}::text, ${$(3)}::text, ${$(4)}::text, ${$(5)}::smallint, ${$(6)}::jsonb, ${$(7)}::jsonb, ${$(8)}::text,
+              COALESCE(${$(9)}::timestamptz, ${afterNow(`${$(10)}::float8`)}), now(), ${$(11)}::int, 0, '[]', '[]', false,
+              ${$(12)}::text, ${$(13)}::int, ${$(14)}::jsonb, ${$(15)}::int, ${$(16)}::text, ${$(17)}::smallint, ${$(18)}::int)`;
+  }).join(', ')}`,
+    insertEdges: (rows) => `INSERT INTO ${edges} (task_id, depends_on_id, position) VALUES ${
+      Array.from({ length: rows }, (_, row) => `($${row * 3 + 1}::text, $${row * 3 + 2}::text, $${row * 3 + 3}::int)`).join(', ')}`,
     lockTasks: (count) => `SELECT id, status, return_value FROM ${table} WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
     markHasDependents: (count) => `UPDATE ${table} SET has_dependents = true WHERE id IN (${list(count)})`,
     waitingDependents: `

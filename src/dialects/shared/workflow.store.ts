@@ -4,7 +4,7 @@ import { readStoredReturnValue } from '../../serialization/stored-return-value';
 import { FINISHED_STATUSES, TaskResultStatus } from '../../task-result-status.enum';
 import { InvalidTaskError } from '../../task.errors';
 import type { NewWorkflowTask, TaskDialect } from '../task-dialect.interface';
-import type { SqlRunner } from '../workflow-statements.interface';
+import { SqlRunner, WORKFLOW_ROWS_PER_INSERT } from '../workflow-statements.interface';
 import { dependencyFailedError, Pipe, settleDependents } from './dependents.settle';
 import { insertValues } from './insert-columns';
 import { dateFormatter, mapTaskRow } from './task-row.mapper';
@@ -44,10 +44,12 @@ export function insertWorkflow(
     const stored: StoredWorkflowTask[] = [];
     const withDependents = new Set<string>();
     const format = dateFormatter(sql.formatDate);
+    const taskValues: unknown[][] = [];
+    const edgeValues: unknown[][] = [];
     for (const task of tasks) {
       const deps = task.dependsOn.map((dep) => {
         if (typeof dep === 'string') return { id: dep, state: states.get(dep)! };
-        return { id: tasks[dep.index].row.id, state: { status: stored[dep.index].status } };
+        return { id: tasks[dep.index].row.id, state: { status: stored[dep.index].status } as DependencyState };
       });
       const failed = deps.find(({ state }) => state.status === TaskResultStatus.FAILED || state.status === TaskResultStatus.CANCELLED);
       const cancelOnFailure = task.onDependencyFailure === 'cancel' || task.pipe !== Pipe.None;
@@ -60,8 +62,7 @@ export function insertWorkflow(
         outcome = { status: TaskResultStatus.WAITING };
       } else if (task.pipe !== Pipe.None) {
         const values = deps.map(({ state }) => state.value ?? null);
-        const received = task.pipe === Pipe.Values ? values : values[0] ?? null;
-        const full = [received, ...task.row.values.args];
+        const full = [task.pipe === Pipe.Values ? values : values[0] ?? null, ...task.row.values.args];
         args = JSON.stringify(full);
         outcome = { status: TaskResultStatus.READY, args: full };
       } else {
@@ -69,16 +70,19 @@ export function insertWorkflow(
       }
       stored.push(outcome);
       const [id, taskName, queueName, priority, , kwargs, backend, runAt, delayMs, maxAttempts] = insertValues(task.row, format);
-      await run.query(sql.insertTask, [id, taskName,
-        outcome.status === TaskResultStatus.READY ? TaskResultStatus.READY : TaskResultStatus.WAITING,
+      taskValues.push([id, taskName, outcome.status === TaskResultStatus.READY ? TaskResultStatus.READY : TaskResultStatus.WAITING,
         queueName, priority, args, kwargs, backend, runAt, delayMs, maxAttempts,
         task.row.groupId ?? null, task.row.groupPosition ?? null, task.row.metadataJson ?? null, pending,
         task.onDependencyFailure, task.pipe, task.releaseDelayMs]);
       for (const [position, dep] of deps.entries()) {
-        await run.query(sql.insertEdge, [task.row.id, dep.id, position]);
+        edgeValues.push([task.row.id, dep.id, position]);
         if (!FINISHED_STATUSES.includes(dep.state.status)) withDependents.add(dep.id);
       }
-      if (outcome.error) await run.query(sql.cancelWithError, [JSON.stringify(outcome.error), task.row.id]);
+    }
+    for (const part of chunks(taskValues)) await run.query(sql.insertTasks(part.length), part.flat());
+    for (const part of chunks(edgeValues)) await run.query(sql.insertEdges(part.length), part.flat());
+    for (const [index, outcome] of stored.entries()) {
+      if (outcome.error) await run.query(sql.cancelWithError, [JSON.stringify(outcome.error), tasks[index].row.id]);
     }
     if (withDependents.size > 0) await run.query(sql.markHasDependents(withDependents.size), [...withDependents]);
     return stored;
@@ -148,4 +152,10 @@ export function managerRunner(manager: EntityManager): SqlRunner {
       return (/^\s*(SELECT|WITH)\b/i.test(sql) && Array.isArray(result) ? result : []) as R[];
     },
   };
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const parts: T[][] = [];
+  for (let start = 0; start < items.length; start += WORKFLOW_ROWS_PER_INSERT) parts.push(items.slice(start, start + WORKFLOW_ROWS_PER_INSERT));
+  return parts;
 }

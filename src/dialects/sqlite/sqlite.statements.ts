@@ -129,10 +129,10 @@ const PENDING = "('WAITING', 'READY')";
 /** The workflow statements of the SQLite dialect (see WorkflowStatements); one writer at a time, so no row locks. */
 export const SQLITE_WORKFLOW: WorkflowStatements = {
   formatDate: toSqliteDate,
-  insertTask: `
+  insertTasks: (rows) => `
     INSERT INTO task_results (${WORKFLOW_COLUMNS})
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?)`,
-  insertEdge: 'INSERT INTO task_dependencies (task_id, depends_on_id, position) VALUES (?, ?, ?)',
+    VALUES ${Array(rows).fill(`(?, ?, ?, ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?)`).join(', ')}`,
+  insertEdges: (rows) => `INSERT INTO task_dependencies (task_id, depends_on_id, position) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)})`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
   waitingDependents: `
