@@ -203,7 +203,15 @@ export class TaskService {
         throw error;
       }
     });
-    return this.backend.enqueue(rows, options.manager);
+    if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
+      return this.backend.enqueue(rows, options.manager);
+    }
+    const where = `enqueueMany(${definition.name})`;
+    const dependsOn = dependencyIds(options.dependsOn ?? [], where);
+    const onDependencyFailure = failurePolicy(options.onDependencyFailure, where);
+    const releaseDelayMs = options.delay ?? (options.runAfter ? null : 0);
+    return this.backend.enqueueWorkflow(rows.map((row) => ({ row, dependsOn, onDependencyFailure, pipe: Pipe.None, releaseDelayMs })),
+      options.manager);
   }
 
   /** The result of task `id`; `TaskResultNotFoundError` if there is none. */

@@ -41,6 +41,7 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
     this.dialectInstance = createDialect(this.dataSource);
     // Dependents released by a finish in this process wake its workers at once.
     this.dialectInstance.released = (queue) => this.events.enqueued(queue);
+    this.dialectInstance.cascaded = (ids) => void this.announceCascade(ids);
     await this.dialectInstance.checkSchema();
     this.dataSource.subscribers.push(this.subscriber());
     if (this.dialectInstance.listen) {
@@ -150,6 +151,18 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
       CANCEL_EVENTS.forEach((event) => this.bus.emit(event, snapshot));
     }
     return result;
+  }
+
+  /** Tasks cancelled because a dependency failed or was cancelled: waiters wake, `cancelled` and `finished` fire. */
+  private async announceCascade(ids: string[]): Promise<void> {
+    ids.forEach((id) => this.events.changed(id));
+    if (!this.bus.wantsAnyTask(CANCEL_EVENTS)) return;
+    for (const id of ids) {
+      const row = await this.load(id).catch(() => null);
+      if (!row || !this.bus.wantsAny(CANCEL_EVENTS, row.taskName ?? '')) continue;
+      const snapshot = bindTaskResult(Object.assign(new TaskResult(), row), this);
+      CANCEL_EVENTS.forEach((event) => this.bus.emit(event, snapshot));
+    }
   }
 
   async prune(request: PruneRequest): Promise<number> {

@@ -111,6 +111,8 @@ export interface TaskDialect {
   close(): Promise<void>;
   /** Told the queue of each dependent a finish or cancellation released (set by the backend, to wake its workers). */
   released?: (queue: string) => void;
+  /** Told the ids of tasks cancelled because a dependency failed or was cancelled (set by the backend, for events). */
+  cascaded?: (ids: string[]) => void;
   /** The workflow statements of this database (src/workflows). */
   readonly workflow: WorkflowStatements;
   /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */

@@ -5,7 +5,7 @@ import {
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { waitUntil } from '../support/wait-until';
-import { FlowTasks } from '../fixtures/workflow-tasks';
+import { FlowEvents, FlowTasks } from '../fixtures/workflow-tasks';
 
 const { WAITING, READY, SUCCESSFUL, FAILED, CANCELLED } = TaskResultStatus;
 
@@ -16,7 +16,7 @@ describe('workflows', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    t = await createTestApp(db, [FlowTasks]);
+    t = await createTestApp(db, [FlowTasks, FlowEvents]);
     dataSource = t.app.get(DataSource);
   });
   afterAll(async () => {
@@ -70,6 +70,17 @@ describe('workflows', () => {
     expect(FlowTasks.runs).not.toContain('child');
   });
 
+  it('enqueueMany() with dependsOn: every task waits for the same dependencies', async () => {
+    const first = await t.tasks.enqueue(FlowTasks, 'double', [5]);
+    const many = await t.tasks.enqueueMany(FlowTasks, 'mark', [['x'], ['y']], { dependsOn: [first], metadata: { batch: 1 } });
+    expect(many.map((r) => r.status)).toEqual([WAITING, WAITING]);
+    await drain();
+    expect(await Promise.all(many.map((r) => r.wait()))).toEqual(['x', 'y']);
+    expect(FlowTasks.runs[0]).toBe('double:5');
+    expect(FlowTasks.runs.slice(1).sort()).toEqual(['x', 'y']);
+    expect((await t.tasks.getResult(many[0].id)).metadata).toEqual({ batch: 1 });
+  });
+
   it('counts a dependency already finished at enqueue at once', async () => {
     const done = await t.tasks.enqueue(FlowTasks, 'double', [1]);
     const failed = await t.tasks.enqueue(FlowTasks, 'fail', ['early']);
@@ -92,6 +103,8 @@ describe('workflows', () => {
     await tail.refresh();
     expect([middle.status, tail.status]).toEqual([CANCELLED, CANCELLED]);
     expect(tail.errors[0].message).toContain(middle.id);
+    // Every cancellation, cascaded ones too, fires `cancelled`.
+    await waitUntil(() => [head.id, middle.id, tail.id].every((id) => FlowEvents.cancelled.includes(id)), 5000);
     // Cancelling a WAITING task cancels it too.
     const a = await t.tasks.enqueue(FlowTasks, 'mark', ['a']);
     const b = await t.tasks.enqueue(FlowTasks, 'mark', ['b'], { dependsOn: [a] });

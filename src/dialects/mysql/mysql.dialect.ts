@@ -17,7 +17,8 @@ import type {
 } from '../task-dialect.interface';
 import { MYSQL, MYSQL_WORKFLOW } from './mysql.statements';
 import type { SqlRunner } from '../workflow-statements.interface';
-import { afterFinish, announceReleased, cancelWithDependents, managerRunner } from '../shared/workflow.store';
+import { newSettleReport } from '../shared/dependents.settle';
+import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { createMysqlMaintenancePool } from './mysql-connections';
 import { quotedBytes } from './mysql-packet';
 import { unsupportedServer } from './mysql-version';
@@ -180,16 +181,16 @@ export class MysqlDialect implements TaskDialect {
 
   /** Changes of tasks that have dependents, and their dependents' release or cancellation, in one transaction. */
   private async finishWithDependents(workerId: string, changes: TaskChange[]): Promise<void> {
-    const released = new Set<string>();
+    const report = newSettleReport();
     // In id order, as every statement that locks several rows of one worker does.
     const ordered = [...changes].sort((a, b) => (a.ref.id < b.ref.id ? -1 : 1));
     await this.inTransaction(false, async (connection) => {
       for (const change of ordered) {
         const result = await query<ResultSetHeader>(connection, MYSQL.finish, finishValues(workerId, change, true));
-        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, change.ref.id, released);
+        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, change.ref.id, report);
       }
     });
-    announceReleased(this, released);
+    announceSettled(this, report);
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -213,7 +214,7 @@ export class MysqlDialect implements TaskDialect {
         const change = rescued({ id: row.id, attempt: Number(row.attempt), maxAttempts: Number(row.max_attempts), claimedBy: row.claimed_by },
           new Date(row.now));
         const result = await query<ResultSetHeader>(connection, MYSQL.finish, finishValues(row.claimed_by, change, true));
-        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, row.id, new Set());
+        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, row.id, newSettleReport());
       }
       return rows.map((row) => row.id);
     }, maintenance);

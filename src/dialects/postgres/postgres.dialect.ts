@@ -19,7 +19,8 @@ import { PgNotificationListener } from './pg-listener';
 import { PgNotifier } from './pg-notifier';
 import { postgresStatements, postgresWorkflowStatements } from './postgres.statements';
 import type { SqlRunner, WorkflowStatements } from '../workflow-statements.interface';
-import { afterFinish, announceReleased, cancelWithDependents, managerRunner } from '../shared/workflow.store';
+import { newSettleReport } from '../shared/dependents.settle';
+import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { createPgMaintenancePool } from './postgres-connections';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
@@ -140,16 +141,17 @@ export class PostgresDialect implements TaskDialect {
 
   /** Changes of tasks that have dependents, and their dependents' release or cancellation, in one transaction. */
   private async applyWithDependents(changes: [string, TaskChange][], rescue: boolean): Promise<string[]> {
-    const released = new Set<string>();
+    const report = newSettleReport();
     const ids = await this.transaction(async (run) => {
       const client = { query: async (text: string, values: unknown[]) => ({ rows: await run.query(text, values) }) };
       const rows = await this.applyOn(client, changes, rescue, true);
-      for (const row of rows) await afterFinish(run, this, row.id, released, row);
+      for (const row of rows) await afterFinish(run, this, row.id, report, row);
       return rows.map((row) => row.id);
     });
-    announceReleased(this, released);
+    announceSettled(this, report);
     // Workers of other processes hear of them too.
-    for (const queue of released) this.notifier.send(ENQUEUED_CHANNEL, queue);
+    for (const queue of report.released) this.notifier.send(ENQUEUED_CHANNEL, queue);
+    for (const id of report.cancelled) this.notifier.send(FINISHED_CHANNEL, id);
     return ids;
   }
 

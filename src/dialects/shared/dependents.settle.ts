@@ -30,10 +30,12 @@ export function dependencyFailedError(dependencyId: string, status: TaskResultSt
  * dependents with `onDependencyFailure: 'cancel'` (and every `pipe()` task) with a
  * DependencyFailedError, and so theirs, transitively; with `'run'` it counts as finished.
  * Dependents are locked before they are read, so two dependencies finishing at once in two
- * transactions count down one after the other. Returns the queues of the tasks made READY.
+ * transactions count down one after the other. Fills and returns `report`.
  */
-export async function settleDependents(run: SqlRunner, sql: WorkflowStatements, finished: FinishedTask[]): Promise<Set<string>> {
-  const released = new Set<string>();
+export async function settleDependents(
+  run: SqlRunner, sql: WorkflowStatements, finished: FinishedTask[], report: SettleReport = newSettleReport(),
+): Promise<SettleReport> {
+  const { released, cancelled } = report;
   const queue = [...finished];
   for (let next = queue.shift(); next; next = queue.shift()) {
     const failed = next.status !== TaskResultStatus.SUCCESSFUL;
@@ -44,6 +46,7 @@ export async function settleDependents(run: SqlRunner, sql: WorkflowStatements, 
       const pipe = Number(dependent.pipe) as Pipe;
       if (failed && (dependent.on_dependency_failure !== 'run' || pipe !== Pipe.None)) {
         await run.query(sql.cancelWithError, [JSON.stringify(dependencyFailedError(next.id, next.status)), dependent.id]);
+        cancelled.push(dependent.id);
         if (Number(dependent.has_dependents)) queue.push({ id: dependent.id, status: TaskResultStatus.CANCELLED });
       } else if (Number(dependent.pending_dependencies) > 1) {
         await run.query(sql.decrementPending, [dependent.id]);
@@ -53,7 +56,19 @@ export async function settleDependents(run: SqlRunner, sql: WorkflowStatements, 
       }
     }
   }
-  return released;
+  return report;
+}
+
+/** What a settlement changed, to announce once its transaction committed. */
+export interface SettleReport {
+  /** Queues of the tasks made READY. */
+  released: Set<string>;
+  /** Ids of the tasks cancelled because a dependency failed or was cancelled. */
+  cancelled: string[];
+}
+
+export function newSettleReport(): SettleReport {
+  return { released: new Set(), cancelled: [] };
 }
 
 /** The args of a `pipe()` task with what it receives in front: its dependency's value, or all of theirs. */

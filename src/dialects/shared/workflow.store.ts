@@ -5,7 +5,7 @@ import { FINISHED_STATUSES, TaskResultStatus } from '../../task-result-status.en
 import { InvalidTaskError } from '../../task.errors';
 import type { NewWorkflowTask, TaskDialect } from '../task-dialect.interface';
 import { SqlRunner, WORKFLOW_ROWS_PER_INSERT } from '../workflow-statements.interface';
-import { dependencyFailedError, Pipe, settleDependents } from './dependents.settle';
+import { dependencyFailedError, newSettleReport, Pipe, SettleReport, settleDependents } from './dependents.settle';
 import { insertValues } from './insert-columns';
 import { dateFormatter, mapTaskRow } from './task-row.mapper';
 
@@ -93,31 +93,35 @@ export function insertWorkflow(
  * Cancels a READY or WAITING task that has dependents, and them with it, in one transaction.
  * Returns false if the task was not READY or WAITING by then.
  */
-export function cancelWithDependents(dialect: TaskDialect, id: string): Promise<boolean> {
+export async function cancelWithDependents(dialect: TaskDialect, id: string): Promise<boolean> {
   const sql = dialect.workflow;
-  return dialect.transaction(async (run) => {
+  const report = newSettleReport();
+  const done = await dialect.transaction(async (run) => {
     const [row] = await run.query<{ status: TaskResultStatus }>(sql.lockTask, [id]);
     if (!row || (row.status !== TaskResultStatus.READY && row.status !== TaskResultStatus.WAITING)) return false;
     await run.query(sql.cancelPending, [id]);
-    await settleDependents(run, sql, [{ id, status: TaskResultStatus.CANCELLED }]);
+    await settleDependents(run, sql, [{ id, status: TaskResultStatus.CANCELLED }], report);
     return true;
   });
+  announceSettled(dialect, report);
+  return done;
 }
 
 /** Runs settleDependents for a task whose finish was just written in `run`'s transaction, if it has dependents. */
 export async function afterFinish(
-  run: SqlRunner, dialect: TaskDialect, id: string, released: Set<string>, row?: { status: unknown; has_dependents: unknown },
+  run: SqlRunner, dialect: TaskDialect, id: string, report: SettleReport, row?: { status: unknown; has_dependents: unknown },
 ): Promise<void> {
   const state = row ?? (await run.query<{ status: unknown; has_dependents: unknown }>(dialect.workflow.lockTask, [id]))[0];
   if (!state || (!Number(state.has_dependents) && state.has_dependents !== true)) return;
   const status = state.status as TaskResultStatus;
   if (!FINISHED_STATUSES.includes(status)) return;
-  for (const queue of await settleDependents(run, dialect.workflow, [{ id, status }])) released.add(queue);
+  await settleDependents(run, dialect.workflow, [{ id, status }], report);
 }
 
-/** Tells the dialect's owner which queues got READY tasks, once they are committed. */
-export function announceReleased(dialect: TaskDialect, released: Set<string>): void {
-  for (const queue of released) dialect.released?.(queue);
+/** Tells the dialect's owner what a settlement changed, once it is committed. */
+export function announceSettled(dialect: TaskDialect, report: SettleReport): void {
+  for (const queue of report.released) dialect.released?.(queue);
+  if (report.cancelled.length > 0) dialect.cascaded?.(report.cancelled);
 }
 
 export async function dependencyIds(dialect: TaskDialect, id: string): Promise<string[]> {

@@ -14,7 +14,8 @@ import type {
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
 import type { SqlRunner } from '../workflow-statements.interface';
-import { afterFinish, announceReleased, cancelWithDependents, managerRunner } from '../shared/workflow.store';
+import { newSettleReport, SettleReport } from '../shared/dependents.settle';
+import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -73,17 +74,17 @@ export class SqliteDialect implements TaskDialect {
 
   async finish(workerId: string, changes: TaskChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const released = new Set<string>();
+    const report = newSettleReport();
     await this.connection.immediate(async (tx) => {
-      for (const change of changes) await this.finishOne(tx, workerId, change, released);
+      for (const change of changes) await this.finishOne(tx, workerId, change, report);
     });
-    announceReleased(this, released);
+    announceSettled(this, report);
   }
 
   /** One change; a task that has dependents settles them in the same transaction. */
-  private async finishOne(tx: SqliteStatementRunner, workerId: string, change: TaskChange, released: Set<string>): Promise<void> {
+  private async finishOne(tx: SqliteStatementRunner, workerId: string, change: TaskChange, report: SettleReport): Promise<void> {
     const [row] = await tx.all<{ status: string; has_dependents: number }>(SQLITE.finish, finishValues(workerId, change));
-    if (row?.has_dependents) await afterFinish(runnerOf(tx), this, change.ref.id, released, row);
+    if (row?.has_dependents) await afterFinish(runnerOf(tx), this, change.ref.id, report, row);
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -98,17 +99,17 @@ export class SqliteDialect implements TaskDialect {
   async rescue(limit: number): Promise<string[]> {
     // Nearly always there is nothing to rescue: find that out without taking the write lock.
     if ((await this.connection.all(SQLITE.expired, [1])).length === 0) return [];
-    const released = new Set<string>();
+    const report = newSettleReport();
     const ids = await this.connection.immediate(async (tx) => {
       const rows = await tx.all<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }>(SQLITE.expired, [limit]);
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by },
           new Date(`${row.now.replace(' ', 'T')}Z`));
-        await this.finishOne(tx, row.claimed_by, change, released);
+        await this.finishOne(tx, row.claimed_by, change, report);
       }
       return rows.map((row) => row.id);
     });
-    announceReleased(this, released);
+    announceSettled(this, report);
     return ids;
   }
 
