@@ -284,5 +284,15 @@ describe.each(DATABASES)('dialect %s', (type) => {
       expect(await dialect.find(tasks[2].row.id)).toBeNull();
       expect(await dependencyIds(dialect, tasks[2].row.id)).toEqual([]);
     });
+
+    it('prune: the edges of pruned tasks go with them', async () => {
+      const tasks = [task(), task([{ index: 0 }])];
+      await insertWorkflow(dialect, tasks);
+      await dialect.cancel(tasks[0].row.id);
+      expect(await statusOf(tasks[1].row.id)).toBe(TaskResultStatus.CANCELLED);
+      expect(await dialect.prune({ olderThan: { afterNow: 1_000 }, statuses: [TaskResultStatus.CANCELLED], queues: [queue], batchSize: 10 }))
+        .toBe(2);
+      expect(await dependencyIds(dialect, tasks[1].row.id)).toEqual([]);
+    });
   });
 });

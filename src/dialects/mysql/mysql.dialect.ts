@@ -249,9 +249,12 @@ export class MysqlDialect implements TaskDialect {
     // A range delete at REPEATABLE READ would gap-lock the end of the finished range, where
     // every finishing task inserts its index entry.
     return this.inTransaction(true, async (connection) => {
-      const result = await query<ResultSetHeader>(connection, MYSQL.prune(queues !== null),
-        queues ? [statuses, at, delay, queues, batchSize] : [statuses, at, delay, batchSize]);
-      return result.affectedRows;
+      const params = queues ? [statuses, at, delay, queues, batchSize] : [statuses, at, delay, batchSize];
+      const rows = await query<{ id: string }[]>(connection, MYSQL.pruneIds(queues !== null), params);
+      if (rows.length === 0) return 0;
+      const ids = rows.map((row) => row.id);
+      await query(connection, MYSQL.pruneEdges, [ids]);
+      return (await query<ResultSetHeader>(connection, MYSQL.pruneByIds, [ids])).affectedRows;
     });
   }
 

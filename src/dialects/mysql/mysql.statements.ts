@@ -119,6 +119,15 @@ export const MYSQL = {
     DELETE FROM task_results
      WHERE status IN (?) AND finished_at < COALESCE(?, ${AFTER_NOW}) ${byQueue ? 'AND queue_name IN (?)' : ''}
      LIMIT ?`,
+  /** statuses, before, before ms, queues, limit: the ids prune would delete, locked (for the edges to go with them). */
+  pruneIds: (byQueue: boolean) => `
+    SELECT id FROM task_results
+     WHERE status IN (?) AND finished_at < COALESCE(?, ${AFTER_NOW}) ${byQueue ? 'AND queue_name IN (?)' : ''}
+     LIMIT ?
+       FOR UPDATE`,
+  /** ids: the edges from pruned tasks to their dependencies, then the tasks. */
+  pruneEdges: 'DELETE FROM task_dependencies WHERE task_id IN (?)',
+  pruneByIds: 'DELETE FROM task_results WHERE id IN (?)',
 
   now: `SELECT DATE_FORMAT(${NOW}, '%Y-%m-%dT%H:%i:%s.%fZ') AS now`,
 

@@ -63,8 +63,9 @@ export class PostgresDialect implements TaskDialect {
     this.pool = driver.master;
     const schema = driver.options.schema;
     this.table = schema ? `${quoteIdentifier(schema)}.task_results` : 'task_results';
-    this.sql = postgresStatements(this.table);
-    this.workflow = postgresWorkflowStatements(this.table, schema ? `${quoteIdentifier(schema)}.task_dependencies` : 'task_dependencies');
+    const edges = schema ? `${quoteIdentifier(schema)}.task_dependencies` : 'task_dependencies';
+    this.sql = postgresStatements(this.table, edges);
+    this.workflow = postgresWorkflowStatements(this.table, edges);
     this.notifier = new PgNotifier(this.pool);
   }
 
@@ -250,8 +251,8 @@ export class PostgresDialect implements TaskDialect {
     const [at, delay] = isRelative(olderThan) ? [null, olderThan.afterNow] : [olderThan.at.toISOString(), null];
     const values: unknown[] = [at, delay, batchSize];
     if (queues) values.push(queues);
-    const result = await this.pool.query(this.sql.prune(statusList.join(', '), queues !== null), values);
-    return result.rowCount ?? 0;
+    const result = await this.pool.query<{ deleted: number }>(this.sql.prune(statusList.join(', '), queues !== null), values);
+    return result.rows[0]?.deleted ?? 0;
   }
 
   async now(): Promise<Date> {

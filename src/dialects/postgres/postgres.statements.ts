@@ -11,7 +11,7 @@ const afterNow = (ms: string) => `now() + ${ms} * interval '1 millisecond'`;
  * The named statements of the PostgreSQL dialect for `table`, the same names as in the other
  * dialects. 'READY' is a literal throughout: the claim index is partial on it.
  */
-export function postgresStatements(table: string) {
+export function postgresStatements(table: string, edges: string) {
   /**
    * Due rows of one queue (${queue}) in claim order, one index range per priority present: the
    * priorities are found by skipping through the index from the highest down, and each range
@@ -144,11 +144,18 @@ export function postgresStatements(table: string) {
      * (checked against the enum) let the planner use the partial index of finished rows.
      */
     prune: (statusLiterals: string, byQueue: boolean) => `
-      DELETE FROM ${table} WHERE id IN (
-        SELECT id FROM ${table}
-         WHERE status IN (${statusLiterals}) AND finished_at < COALESCE($1::timestamptz, ${afterNow('$2::float8')})
-           ${byQueue ? 'AND queue_name = ANY($4::text[])' : ''}
-         LIMIT $3::int)`,
+      WITH pruned AS (
+        DELETE FROM ${table} WHERE id IN (
+          SELECT id FROM ${table}
+           WHERE status IN (${statusLiterals}) AND finished_at < COALESCE($1::timestamptz, ${afterNow('$2::float8')})
+             ${byQueue ? 'AND queue_name = ANY($4::text[])' : ''}
+           LIMIT $3::int)
+        RETURNING id
+      ), edges AS (
+        -- The edges from pruned tasks to their dependencies go with them.
+        DELETE FROM ${edges} WHERE task_id IN (SELECT id FROM pruned)
+      )
+      SELECT count(*)::int AS deleted FROM pruned`,
     now: 'SELECT now() AS now',
     schema: 'SELECT to_regclass($1)::text AS found',
   };

@@ -139,7 +139,11 @@ export class SqliteDialect implements TaskDialect {
   async prune({ olderThan, statuses, queues, batchSize }: PruneRequest): Promise<number> {
     const sql = SQLITE.prune(statuses.length, queues?.length ?? null);
     const params = [...statuses, ...timeParams(olderThan), ...(queues ?? []), batchSize];
-    return (await this.connection.run(sql, params)).changes;
+    return this.connection.immediate(async (tx) => {
+      const ids = (await tx.all<{ id: string }>(sql, params)).map((row) => row.id);
+      if (ids.length > 0) await tx.run(SQLITE.pruneEdges, [JSON.stringify(ids)]);
+      return ids.length;
+    });
   }
 
   async now(): Promise<Date> {

@@ -110,13 +110,16 @@ export const SQLITE = {
   /** id. */
   find: `SELECT * FROM task_results WHERE id = ?`,
 
-  /** statuses…, before_at, before_delay_ms, queues…, limit. */
+  /** statuses…, before_at, before_delay_ms, queues…, limit. Returns the ids deleted. */
   prune: (statuses: number, queues: number | null) => `
     DELETE FROM task_results WHERE id IN (
       SELECT id FROM task_results
        WHERE status IN (${list(statuses)}) AND finished_at < ${TIME}
          ${queues === null ? '' : `AND queue_name IN (${list(queues)})`}
-       LIMIT ?)`,
+       LIMIT ?)
+    RETURNING id`,
+  /** ids (JSON array): the edges from pruned tasks to their dependencies. */
+  pruneEdges: 'DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))',
 
   now: `SELECT ${NOW} AS now`,
 
