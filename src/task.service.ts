@@ -6,14 +6,12 @@ import { TaskDefinition, TaskRegistry } from './task.registry';
 import { TASK_BACKEND, TASKS_MODULE_OPTIONS, DEFAULT_MAX_PAYLOAD_SIZE } from './tasks.constants';
 import type { TasksModuleOptions } from './interfaces/tasks-module-options.interface';
 import type {
-  DependencyRef, EnqueueOptions, EnqueueWithKwargs, LastArg, LeadingArgs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn,
+  EnqueueOptions, EnqueueWithKwargs, LastArg, LeadingArgs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn,
   WorkflowOptions,
 } from './interfaces/task-types';
 import { InvalidTaskError, InvalidTaskArgumentsError, TaskContextError, TaskResultNotFoundError } from './task.errors';
-import type { NewWorkflowTask } from './dialects/task-dialect.interface';
-import { isTaskId } from './task-id';
-import { findJsonMismatch } from './serialization/json-roundtrip';
 import { ChainStep, GroupValues, PipeCall, TaskCall } from './workflows/task-call';
+import { chainTasks, checkMetadata, dependencyIds, failurePolicy, groupTasks } from './workflows/workflow-tasks';
 import { TaskGroup } from './workflows/task-group';
 import { TaskChain } from './workflows/task-chain';
 import { Pipe } from './dialects/shared/dependents.settle';
@@ -82,24 +80,9 @@ export class TaskService {
   ): Promise<TaskGroup<GroupValues<C>, R>>;
   group<const C extends readonly TaskCall<any>[]>(calls: C, options?: WorkflowOptions): Promise<TaskGroup<GroupValues<C>, never>>;
   async group(calls: readonly unknown[], options: WorkflowOptions & { then?: unknown } = {}): Promise<TaskGroup<unknown[], unknown>> {
-    if (!Array.isArray(calls) || calls.length === 0) throw new InvalidTaskError('group() takes a non-empty array of call()s.');
-    const groupId = newTaskId();
-    const enqueuedAt = new Date();
-    const tasks = calls.map((step, index) => {
-      if (!(step instanceof TaskCall)) {
-        throw new InvalidTaskError(`group(): member ${index} must be a call() (a pipe() has nothing before it to receive).`);
-      }
-      return this.workflowTask(step, `group() member ${index}`, enqueuedAt, groupId, index, []);
-    });
-    if (options.then !== undefined) {
-      if (!(options.then instanceof TaskCall) && !(options.then instanceof PipeCall)) {
-        throw new InvalidTaskError('group(): `then` must be a call() or a pipe().');
-      }
-      tasks.push(this.workflowTask(options.then, 'group() callback', enqueuedAt, groupId, -1, calls.map((_, index) => ({ index })),
-        Pipe.Values));
-    }
+    const { id, tasks } = groupTasks(calls, options.then, (step) => this.prepareStep(step));
     const results = await this.backend.enqueueWorkflow(tasks, options.manager);
-    return new TaskGroup(groupId, results.slice(0, calls.length), options.then !== undefined ? results[calls.length] : null, this.backend);
+    return new TaskGroup(id, results.slice(0, calls.length), options.then !== undefined ? results[calls.length] : null, this.backend);
   }
 
   /**
@@ -121,17 +104,8 @@ export class TaskService {
   /** Any length, every step resolving to `R` (and every pipe() taking it). */
   chain<R>(steps: readonly [TaskCall<R>, ...ChainStep<R, R>[]], options?: WorkflowOptions): Promise<TaskChain<R>>;
   async chain(steps: readonly unknown[], options: WorkflowOptions = {}): Promise<TaskChain<unknown>> {
-    if (!Array.isArray(steps) || steps.length < 2) {
-      throw new InvalidTaskError('chain() takes at least two steps (enqueue a single task with enqueue()).');
-    }
-    if (!(steps[0] instanceof TaskCall)) throw new InvalidTaskError('chain(): the first step must be a call(): a pipe() has nothing before it.');
-    const chainId = newTaskId();
-    const enqueuedAt = new Date();
-    const tasks = steps.map((step, index) => {
-      if (!(step instanceof TaskCall) && !(step instanceof PipeCall)) throw new InvalidTaskError(`chain(): step ${index} must be a call() or a pipe().`);
-      return this.workflowTask(step, `chain() step ${index}`, enqueuedAt, chainId, index, index === 0 ? [] : [{ index: index - 1 }], Pipe.Value);
-    });
-    return new TaskChain(chainId, await this.backend.enqueueWorkflow(tasks, options.manager), this.backend);
+    const { id, tasks } = chainTasks(steps, (step) => this.prepareStep(step));
+    return new TaskChain(id, await this.backend.enqueueWorkflow(tasks, options.manager), this.backend);
   }
 
   /** The group `id` (members and callback) as stored now; `TaskResultNotFoundError` if there is none. */
@@ -151,33 +125,10 @@ export class TaskService {
     return new TaskChain<R>(id, rows.map((row) => row.result), this.backend);
   }
 
-  /** One step of a workflow as a task to store; `pipe` is how a pipe() step receives (a call() step receives nothing). */
-  private workflowTask(
-    step: TaskCall | PipeCall, where: string, enqueuedAt: Date, groupId: string, position: number,
-    dependsOn: { index: number }[], pipe: Pipe = Pipe.None,
-  ): NewWorkflowTask {
-    const options = (step.options ?? {}) as Record<string, unknown>;
-    for (const forbidden of ['key', 'debounce', 'throttle', 'manager', 'dependsOn', 'runAfter', 'kwargs']) {
-      if (options[forbidden] !== undefined) {
-        throw new InvalidTaskError(`${where}: \`${forbidden}\` cannot be given to a task inside a workflow` +
-          (forbidden === 'manager' ? ' (give it in the options of group() or chain())' : '') + '.');
-      }
-    }
-    const definition = this.resolve(step.to.method === undefined ? [step.to.target] : [step.to.target, step.to.method]).definition;
-    const isPipe = step instanceof PipeCall;
-    if (isPipe && 'onDependencyFailure' in options && options.onDependencyFailure !== undefined) {
-      throw new InvalidTaskError(`${where}: a pipe() step always ends cancelled when what it receives fails; onDependencyFailure is for call().`);
-    }
-    const row = this.prepare(definition, step.args, options as EnqueueOptions, undefined, enqueuedAt);
-    row.groupId = groupId;
-    row.groupPosition = position;
-    return {
-      row,
-      dependsOn,
-      onDependencyFailure: failurePolicy(options.onDependencyFailure, where),
-      pipe: isPipe ? pipe : Pipe.None,
-      releaseDelayMs: typeof options.delay === 'number' ? options.delay : 0,
-    };
+  /** The row of a workflow step, checked like an enqueue of it. */
+  private prepareStep(step: TaskCall | PipeCall): NewTaskRow {
+    const { definition } = this.resolve(step.to.method === undefined ? [step.to.target] : [step.to.target, step.to.method]);
+    return this.prepare(definition, step.args, step.options as EnqueueOptions, undefined, new Date());
   }
 
   /** Enqueues one task per entry of `argsList`, in one statement. */
@@ -328,33 +279,4 @@ function isStorableDate(value: unknown): value is Date {
   if (!(value instanceof Date)) return false;
   const time = value.getTime();
   return !Number.isNaN(time) && value.getUTCFullYear() >= 1 && time <= LATEST_TIME;
-}
-
-/** The ids of `dependsOn`: results, ids, or groups (their members), each once, in order. */
-function dependencyIds(refs: readonly DependencyRef[], where: string): string[] {
-  if (!Array.isArray(refs)) throw new InvalidTaskError(`${where}: dependsOn must be an array of results, ids or groups.`);
-  const ids: string[] = [];
-  for (const ref of refs) {
-    const members = typeof ref === 'object' && ref !== null && 'results' in ref && Array.isArray(ref.results) ? ref.results : [ref];
-    for (const member of members) {
-      const id = typeof member === 'string' ? member : (member as { id?: unknown } | null)?.id;
-      if (typeof id !== 'string' || !isTaskId(id)) throw new InvalidTaskError(`${where}: dependsOn has ${JSON.stringify(id ?? member)}, which is not a task id.`);
-      if (!ids.includes(id)) ids.push(id);
-    }
-  }
-  return ids;
-}
-
-function failurePolicy(value: unknown, where: string): 'cancel' | 'run' {
-  if (value === undefined) return 'cancel';
-  if (value === 'cancel' || value === 'run') return value;
-  throw new InvalidTaskError(`${where}: onDependencyFailure must be 'cancel' or 'run', got ${JSON.stringify(value)}.`);
-}
-
-function checkMetadata(metadata: unknown, where: string): Record<string, unknown> | null {
-  if (metadata === undefined || metadata === null) return null;
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw new InvalidTaskError(`${where}: metadata must be a plain JSON object.`);
-  const mismatch = findJsonMismatch(metadata, 'metadata');
-  if (mismatch) throw new InvalidTaskError(`${where}: metadata does not survive JSON: ${mismatch.path} is ${mismatch.reason}.`);
-  return metadata as Record<string, unknown>;
 }
