@@ -12,7 +12,7 @@ import type {
 import { InvalidTaskError, InvalidTaskArgumentsError, TaskContextError, TaskResultNotFoundError } from './task.errors';
 import { ChainStep, GroupValues, PipeCall, TaskCall } from './workflows/task-call';
 import { chainTasks, checkMetadata, dependencyIds, failurePolicy, groupTasks } from './workflows/workflow-tasks';
-import { TaskGroup } from './workflows/task-group';
+import { ChordCallback, TaskGroup } from './workflows/task-group';
 import { TaskChain } from './workflows/task-chain';
 import { Pipe } from './dialects/shared/dependents.settle';
 import { validatePriority } from './task.validation';
@@ -79,10 +79,11 @@ export class TaskService {
     calls: C, options: WorkflowOptions & { then: PipeCall<GroupValues<C>, R> | TaskCall<R> },
   ): Promise<TaskGroup<GroupValues<C>, R>>;
   group<const C extends readonly TaskCall<any>[]>(calls: C, options?: WorkflowOptions): Promise<TaskGroup<GroupValues<C>, never>>;
-  async group(calls: readonly unknown[], options: WorkflowOptions & { then?: unknown } = {}): Promise<TaskGroup<unknown[], unknown>> {
+  async group(calls: readonly unknown[], options: WorkflowOptions & { then?: unknown } = {}): Promise<any> {
     const { id, tasks } = groupTasks(calls, options.then, (step) => this.prepareStep(step));
     const results = await this.backend.enqueueWorkflow(tasks, options.manager);
-    return new TaskGroup(id, results.slice(0, calls.length), options.then !== undefined ? results[calls.length] : null, this.backend);
+    return new TaskGroup<unknown[], unknown>(id, results.slice(0, calls.length), options.then !== undefined ? results[calls.length] : null,
+      this.backend);
   }
 
   /**
@@ -112,7 +113,7 @@ export class TaskService {
   async getGroup<V extends unknown[] = unknown[], C = unknown>(id: string): Promise<TaskGroup<V, C>> {
     const rows = await this.backend.groupResults(id);
     if (rows.length === 0) throw new TaskResultNotFoundError(id);
-    const group = new TaskGroup<V, C>(id, [], null, this.backend);
+    const group = new TaskGroup<V, C>(id, [], null as ChordCallback<C>, this.backend);
     group.results = rows.filter((row) => row.position >= 0).map((row) => row.result);
     group.callback = (rows.find((row) => row.position < 0)?.result as never) ?? null;
     return group;

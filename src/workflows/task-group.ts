@@ -30,6 +30,12 @@ function finishedTime(result: TaskResult): number {
 }
 
 /**
+ * A chord's callback (`C` its value): null for a plain group (`C` never), maybe null for a group
+ * loaded by id without saying what it is (`C` unknown).
+ */
+export type ChordCallback<C> = [C] extends [never] ? null : unknown extends C ? TaskResult<C> | null : TaskResult<C>;
+
+/**
  * Tasks enqueued together with `TaskService.group()` (Celery's GroupResult), stored in one
  * transaction; with `then`, a chord: `callback` runs after every member succeeded, given their
  * return values in order. `V` is the members' values in order, `C` the callback's.
@@ -40,7 +46,7 @@ export class TaskGroup<V extends unknown[] = unknown[], C = unknown> {
     /** The members, in the order given. */
     public results: TaskResult[],
     /** The chord's callback, or null for a plain group. */
-    public callback: TaskResult<C> | null,
+    public callback: ChordCallback<C>,
     private readonly source: WorkflowSource,
   ) {}
 
@@ -48,7 +54,7 @@ export class TaskGroup<V extends unknown[] = unknown[], C = unknown> {
   async refresh(): Promise<this> {
     const rows = await this.source.groupResults(this.id);
     this.results = rows.filter((row) => row.position >= 0).map((row) => row.result);
-    this.callback = (rows.find((row) => row.position < 0)?.result as TaskResult<C> | undefined) ?? null;
+    this.callback = ((rows.find((row) => row.position < 0)?.result ?? null) as ChordCallback<C>);
     return this;
   }
 

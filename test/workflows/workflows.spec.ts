@@ -262,6 +262,15 @@ describe('workflows', () => {
       void pipe(FlowTasks, 'sum', []);
       const ok: Promise<unknown> = t.tasks.chain([call(FlowTasks, 'double', [1]), pipe(FlowTasks, 'inc', []), call(FlowTasks, 'shout', ['s'])]);
       void ok;
+      void (async () => {
+        const chord = await t.tasks.group([call(FlowTasks, 'double', [1])], { then: pipe(FlowTasks, 'sum', ['x']) });
+        const callback: TaskResult<string> = chord.callback; // a chord has its callback
+        const values: [number] = await chord.wait();
+        const plain = await t.tasks.group([call(FlowTasks, 'double', [1])]);
+        const none: null = plain.callback; // a plain group has none
+        const last: number = await (await t.tasks.chain([call(FlowTasks, 'shout', ['a']), call(FlowTasks, 'double', [1])])).wait();
+        void [callback, values, none, last];
+      })();
     };
     check(false);
     expect(TaskResult).toBeDefined();
