@@ -14,9 +14,13 @@ export type { WorkerSummary } from './worker/task.worker';
 export { runWorker } from './worker/run-worker';
 export type { RunWorkerOptions } from './worker/run-worker';
 export { parseWorkerFlags } from './worker/worker-flags';
-export { TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000 } from '../migrations';
-export { call } from './workflows/task-call';
-export type { TaskCall } from './workflows/task-call';
+export {
+  TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000, Workflows1765065600000,
+} from '../migrations';
+export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
+export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
+export { TaskGroup } from './workflows/task-group';
+export { TaskChain } from './workflows/task-chain';
 export type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
 export { SCHEDULER_INTERVAL_NAME } from './schedules/task.scheduler';
 export { runMigrationsExclusively } from './run-migrations-exclusively';
@@ -30,7 +34,7 @@ export type {
   TasksModuleOptions, TasksModuleAsyncOptions, TasksModuleRootOptions, TasksOptionsFactory, TaskBackendName,
 } from './interfaces/tasks-module-options.interface';
 export type {
-  EnqueueOptions, EnqueueWithKwargs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn,
+  EnqueueOptions, EnqueueWithKwargs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn, DependencyRef, WorkflowOptions,
 } from './interfaces/task-types';
 export {
   TasksError,
@@ -51,4 +55,5 @@ export {
   TaskContextError,
   InvalidWorkerOptionError,
   TaskScheduleNotFoundError,
+  DependencyFailedError,
 } from './task.errors';

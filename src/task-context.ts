@@ -14,6 +14,13 @@ export interface TaskContext<R = unknown> {
   readonly signal: AbortSignal;
   /** Records progress on the row, for whoever watches the result. */
   setProgress(current: number, total?: number, message?: string): Promise<void>;
+  /**
+   * The results of the tasks this one depends on, in `dependsOn` order (a chain step's: the
+   * previous step; a chord callback's: the members, in order).
+   */
+  dependencies(): Promise<TaskResult[]>;
+  /** Ends this attempt and puts the task back READY after `delayMs` (default 0), the attempt not charged. */
+  requeue(delayMs?: number): never;
 }
 
 export const taskContextStorage = new AsyncLocalStorage<TaskContext>();

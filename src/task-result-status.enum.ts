@@ -1,4 +1,6 @@
 export enum TaskResultStatus {
+  /** Its dependencies are not all finished yet (see `dependsOn`); never claimed. */
+  WAITING = 'WAITING',
   READY = 'READY',
   RUNNING = 'RUNNING',
   SUCCESSFUL = 'SUCCESSFUL',

@@ -97,3 +97,13 @@ export class TaskScheduleNotFoundError extends TasksError {
     super(`No task schedule with id "${id}".`);
   }
 }
+
+/**
+ * Recorded in the `errors` of a task cancelled because a task it depends on ended FAILED or
+ * CANCELLED (`onDependencyFailure: 'cancel'`, the default); its dependents get it too.
+ */
+export class DependencyFailedError extends TasksError {
+  constructor(readonly dependencyId: string, readonly dependencyStatus: string) {
+    super(`Dependency ${dependencyId} ended ${dependencyStatus}.`);
+  }
+}

@@ -7,8 +7,14 @@ import { TASK_BACKEND, TASKS_MODULE_OPTIONS, DEFAULT_MAX_PAYLOAD_SIZE } from './
 import type { TasksModuleOptions } from './interfaces/tasks-module-options.interface';
 import type {
   EnqueueOptions, EnqueueWithKwargs, LastArg, LeadingArgs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn,
+  WorkflowOptions,
 } from './interfaces/task-types';
-import { InvalidTaskError, InvalidTaskArgumentsError, TaskContextError } from './task.errors';
+import { InvalidTaskError, InvalidTaskArgumentsError, TaskContextError, TaskResultNotFoundError } from './task.errors';
+import { ChainStep, GroupValues, PipeCall, TaskCall } from './workflows/task-call';
+import { chainTasks, checkMetadata, dependencyIds, failurePolicy, groupTasks } from './workflows/workflow-tasks';
+import { ChordCallback, TaskGroup } from './workflows/task-group';
+import { TaskChain } from './workflows/task-chain';
+import { Pipe } from './dialects/shared/dependents.settle';
 import { validatePriority } from './task.validation';
 import { encodeTaskPayload } from './serialization/task-payload';
 import { newTaskId } from './task-id';
@@ -17,7 +23,6 @@ import { FINISHED_STATUSES, TaskResultStatus } from './task-result-status.enum';
 import { afterNow, NOW, TaskTime } from './core/task-time';
 import { TaskSchedules } from './schedules/task-schedules.service';
 import type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
-import type { TaskCall } from './workflows/task-call';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
 const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -52,8 +57,82 @@ export class TaskService {
   async enqueue(...params: unknown[]): Promise<TaskResult> {
     const { definition, rest } = this.resolve(params);
     const [args, options = {}] = rest as [unknown[], EnqueueOptions & { kwargs?: unknown }];
-    const [result] = await this.backend.enqueue([this.prepare(definition, args, options, options.kwargs, new Date())], options.manager);
+    const row = this.prepare(definition, args, options, options.kwargs, new Date());
+    if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
+      const [result] = await this.backend.enqueue([row], options.manager);
+      return result;
+    }
+    const where = `enqueue(${definition.name})`;
+    const [result] = await this.backend.enqueueWorkflow([{
+      row,
+      dependsOn: dependencyIds(options.dependsOn ?? [], where),
+      onDependencyFailure: failurePolicy(options.onDependencyFailure, where),
+      pipe: Pipe.None,
+      releaseDelayMs: options.delay ?? (options.runAfter ? null : 0),
+    }], options.manager);
     return result;
+  }
+
+  /**
+   * Enqueues `calls` together, in one transaction (Celery's group, taskiq's gather). With
+   * `then`, a chord: the callback runs once every member succeeded; a `pipe()` callback
+   * receives their return values, in order, as its first argument.
+   */
+  group<const C extends readonly TaskCall<any>[], R>(
+    calls: C, options: WorkflowOptions & { then: PipeCall<GroupValues<C>, R> | TaskCall<R> },
+  ): Promise<TaskGroup<GroupValues<C>, R>>;
+  group<const C extends readonly TaskCall<any>[]>(calls: C, options?: WorkflowOptions): Promise<TaskGroup<GroupValues<C>, never>>;
+  async group(calls: readonly unknown[], options: WorkflowOptions & { then?: unknown } = {}): Promise<any> {
+    const { id, tasks } = groupTasks(calls, options.then, (step) => this.prepareStep(step));
+    const results = await this.backend.enqueueWorkflow(tasks, options.manager);
+    return new TaskGroup<unknown[], unknown>(id, results.slice(0, calls.length), options.then !== undefined ? results[calls.length] : null,
+      this.backend);
+  }
+
+  /**
+   * Enqueues `steps` as a chain, in one transaction: each runs after the previous one
+   * succeeded; a `pipe()` step receives the previous return value as its first argument.
+   */
+  chain<A, B>(steps: readonly [TaskCall<A>, ChainStep<A, B>], options?: WorkflowOptions): Promise<TaskChain<B>>;
+  chain<A, B, C>(steps: readonly [TaskCall<A>, ChainStep<A, B>, ChainStep<B, C>], options?: WorkflowOptions): Promise<TaskChain<C>>;
+  chain<A, B, C, D>(
+    steps: readonly [TaskCall<A>, ChainStep<A, B>, ChainStep<B, C>, ChainStep<C, D>], options?: WorkflowOptions,
+  ): Promise<TaskChain<D>>;
+  chain<A, B, C, D, E>(
+    steps: readonly [TaskCall<A>, ChainStep<A, B>, ChainStep<B, C>, ChainStep<C, D>, ChainStep<D, E>], options?: WorkflowOptions,
+  ): Promise<TaskChain<E>>;
+  chain<A, B, C, D, E, F>(
+    steps: readonly [TaskCall<A>, ChainStep<A, B>, ChainStep<B, C>, ChainStep<C, D>, ChainStep<D, E>, ChainStep<E, F>],
+    options?: WorkflowOptions,
+  ): Promise<TaskChain<F>>;
+  /** Any length, every step resolving to `R` (and every pipe() taking it). */
+  chain<R>(steps: readonly [TaskCall<R>, ...ChainStep<R, R>[]], options?: WorkflowOptions): Promise<TaskChain<R>>;
+  async chain(steps: readonly unknown[], options: WorkflowOptions = {}): Promise<TaskChain<unknown>> {
+    const { id, tasks } = chainTasks(steps, (step) => this.prepareStep(step));
+    return new TaskChain(id, await this.backend.enqueueWorkflow(tasks, options.manager), this.backend);
+  }
+
+  /** The group `id` (members and callback) as stored now; `TaskResultNotFoundError` if there is none. */
+  async getGroup<V extends unknown[] = unknown[], C = unknown>(id: string): Promise<TaskGroup<V, C>> {
+    const rows = await this.backend.groupResults(id);
+    if (rows.length === 0) throw new TaskResultNotFoundError(id);
+    const group = new TaskGroup<V, C>(id, [], null as ChordCallback<C>, this.backend);
+    group.results = rows.filter((row) => row.position >= 0).map((row) => row.result);
+    group.callback = (rows.find((row) => row.position < 0)?.result as never) ?? null;
+    return group;
+  }
+
+  /** The chain `id` as stored now; `TaskResultNotFoundError` if there is none. */
+  async getChain<R = unknown>(id: string): Promise<TaskChain<R>> {
+    const rows = await this.backend.groupResults(id);
+    if (rows.length === 0) throw new TaskResultNotFoundError(id);
+    return new TaskChain<R>(id, rows.map((row) => row.result), this.backend);
+  }
+
+  /** The row of a workflow step, checked like an enqueue of it. */
+  private prepareStep(step: TaskCall | PipeCall): NewTaskRow {
+    const { definition } = this.resolve(step.to.method === undefined ? [step.to.target] : [step.to.target, step.to.method]);
+    return this.prepare(definition, step.args, step.options as EnqueueOptions, undefined, new Date());
   }
 
   /** Enqueues one task per entry of `argsList`, in one statement. */
@@ -80,7 +159,15 @@ export class TaskService {
         throw error;
       }
     });
-    return this.backend.enqueue(rows, options.manager);
+    if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
+      return this.backend.enqueue(rows, options.manager);
+    }
+    const where = `enqueueMany(${definition.name})`;
+    const dependsOn = dependencyIds(options.dependsOn ?? [], where);
+    const onDependencyFailure = failurePolicy(options.onDependencyFailure, where);
+    const releaseDelayMs = options.delay ?? (options.runAfter ? null : 0);
+    return this.backend.enqueueWorkflow(rows.map((row) => ({ row, dependsOn, onDependencyFailure, pipe: Pipe.None, releaseDelayMs })),
+      options.manager);
   }
 
   /** The result of task `id`; `TaskResultNotFoundError` if there is none. */
@@ -182,7 +269,10 @@ export class TaskService {
     }
     const runAfter = this.runAfter(definition, options, enqueuedAt);
     const payload = encodeTaskPayload(definition.name, args, kwargs, this.maxPayloadSize);
+    const metadata = checkMetadata(options.metadata, `enqueue(${definition.name})`);
     return {
+      metadata,
+      metadataJson: metadata === null ? null : JSON.stringify(metadata),
       id: newTaskId(),
       taskName: definition.name,
       queueName,

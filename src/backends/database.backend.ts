@@ -6,7 +6,9 @@ import { TaskResult } from '../entities/task-result.entity';
 import type { TaskRow } from '../core/task-row';
 import { bindTaskResult, clearFallbackTaskResultSource, setFallbackTaskResultSource } from '../entities/task-result.source';
 import { createDialect } from '../dialects/create-dialect';
-import type { NewTaskRow, PruneRequest, TaskDialect } from '../dialects/task-dialect.interface';
+import type { NewTaskRow, NewWorkflowTask, PruneRequest, TaskDialect } from '../dialects/task-dialect.interface';
+import * as workflows from '../dialects/shared/workflow.store';
+import { TaskResultStatus } from '../task-result-status.enum';
 import { TaskEvents } from '../task.events';
 import { TaskResultNotFoundError } from '../task.errors';
 import { isTaskId } from '../task-id';
@@ -37,6 +39,9 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
   async onModuleInit(): Promise<void> {
     this.dataSource = this.moduleRef.get<DataSource>(getDataSourceToken(this.dataSourceName) as string, { strict: false });
     this.dialectInstance = createDialect(this.dataSource);
+    // Dependents released by a finish in this process wake its workers at once.
+    this.dialectInstance.released = (queue) => this.events.enqueued(queue);
+    this.dialectInstance.cascaded = (ids) => void this.announceCascade(ids);
     await this.dialectInstance.checkSchema();
     this.dataSource.subscribers.push(this.subscriber());
     if (this.dialectInstance.listen) {
@@ -67,6 +72,9 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
       },
       load: (id) => backend.load(id),
       waitForChange: (id, ms, signal) => backend.waitForChange(id, ms, signal),
+      dependencyIds: (id) => backend.dependencyIds(id),
+      dependentIds: (id) => backend.dependentIds(id),
+      forget: (id) => backend.forget(id),
     };
   }
 
@@ -96,6 +104,45 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
     return results;
   }
 
+  async enqueueWorkflow(tasks: NewWorkflowTask[], manager?: EntityManager): Promise<TaskResult[]> {
+    const stored = await workflows.insertWorkflow(this.dialect, tasks, manager);
+    const rows = tasks.map((task) => task.row);
+    const results = rows.map((row, index) => {
+      const result = newTaskResult(row, this);
+      const { status, args, error } = stored[index];
+      result.status = status;
+      if (args) result.args = args;
+      if (error) {
+        result.errors = [error];
+        result.finishedAt = new Date();
+      }
+      return result;
+    });
+    const announce = this.announcement(rows.filter((_, index) => stored[index].status === TaskResultStatus.READY), results);
+    const runner = manager?.queryRunner;
+    if (runner?.isTransactionActive) this.afterCommit.defer(runner, announce);
+    else announce();
+    return results;
+  }
+
+  async groupResults(groupId: string): Promise<{ position: number; result: TaskResult }[]> {
+    if (!isTaskId(groupId)) return [];
+    return (await workflows.groupRows(this.dialect, groupId))
+      .map(({ position, row }) => ({ position, result: bindTaskResult(Object.assign(new TaskResult(), row), this) }));
+  }
+
+  dependencyIds(id: string): Promise<string[]> {
+    return isTaskId(id) ? workflows.dependencyIds(this.dialect, id) : Promise.resolve([]);
+  }
+
+  dependentIds(id: string): Promise<string[]> {
+    return isTaskId(id) ? workflows.dependentIds(this.dialect, id) : Promise.resolve([]);
+  }
+
+  forget(id: string): Promise<boolean> {
+    return isTaskId(id) ? workflows.forgetTask(this.dialect, id) : Promise.resolve(false);
+  }
+
   async getResult(id: string): Promise<TaskResult> {
     const row = isTaskId(id) ? await this.dialect.find(id) : null;
     if (!row) throw new TaskResultNotFoundError(id);
@@ -114,6 +161,18 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
       CANCEL_EVENTS.forEach((event) => this.bus.emit(event, snapshot));
     }
     return result;
+  }
+
+  /** Tasks cancelled because a dependency failed or was cancelled: waiters wake, `cancelled` and `finished` fire. */
+  private async announceCascade(ids: string[]): Promise<void> {
+    ids.forEach((id) => this.events.changed(id));
+    if (!this.bus.wantsAnyTask(CANCEL_EVENTS)) return;
+    for (const id of ids) {
+      const row = await this.load(id).catch(() => null);
+      if (!row || !this.bus.wantsAny(CANCEL_EVENTS, row.taskName ?? '')) continue;
+      const snapshot = bindTaskResult(Object.assign(new TaskResult(), row), this);
+      CANCEL_EVENTS.forEach((event) => this.bus.emit(event, snapshot));
+    }
   }
 
   async prune(request: PruneRequest): Promise<number> {

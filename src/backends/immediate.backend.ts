@@ -1,10 +1,10 @@
 import type { TaskResult } from '../entities/task-result.entity';
-import type { NewTaskRow } from '../dialects/task-dialect.interface';
+import type { NewTaskRow, NewWorkflowTask } from '../dialects/task-dialect.interface';
 import { TaskResultStatus } from '../task-result-status.enum';
 import { TaskEvents } from '../task.events';
 import type { TaskEventBus } from '../events/task-event.bus';
 import { TaskExecutor } from '../execution/task.executor';
-import { applyChange, applyClaim, cancelled, claimed, failed, succeeded, TaskChange } from '../core/task.transitions';
+import { applyChange, applyClaim, cancelled, claimed, failed, requeued, succeeded, TaskChange } from '../core/task.transitions';
 import { MemoryBackend } from './memory.backend';
 
 const IMMEDIATE_WORKER_ID = 'immediate';
@@ -32,6 +32,13 @@ export class ImmediateBackend extends MemoryBackend {
     return results;
   }
 
+  /** Runs the workflow inside the call, each task once its dependencies let it: in dependency order. */
+  override async enqueueWorkflow(tasks: NewWorkflowTask[]): Promise<TaskResult[]> {
+    const results = await super.enqueueWorkflow(tasks);
+    for (const result of results) if (result.status === TaskResultStatus.READY) await this.run(result);
+    return results;
+  }
+
   private async run(result: TaskResult): Promise<void> {
     while (result.status === TaskResultStatus.READY) {
       applyClaim(result, claimed(IMMEDIATE_WORKER_ID, 0), new Date());
@@ -53,11 +60,14 @@ export class ImmediateBackend extends MemoryBackend {
       let change: TaskChange;
       if (outcome.kind === 'succeeded') change = succeeded(task, outcome.returnValue);
       else if (outcome.kind === 'failed') change = failed(task, outcome.error, { retryable: outcome.retryable, backoff: 0 });
+      else if (outcome.kind === 'requeued') change = requeued(task, outcome.delayMs);
       else change = cancelled(task);
       applyChange(result, IMMEDIATE_WORKER_ID, change, new Date());
       if (result.status === TaskResultStatus.READY) this.announce(result, 'retrying');
     }
+    if (result.status === TaskResultStatus.WAITING) return;
     this.events.changed(result.id);
     this.announce(result, FINAL_EVENTS[result.status as keyof typeof FINAL_EVENTS], 'finished');
+    for (const released of this.settle(result)) await this.run(released);
   }
 }

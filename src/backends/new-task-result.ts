@@ -14,7 +14,7 @@ export function newTaskResult(row: NewTaskRow, source: TaskResultSource): TaskRe
   Object.assign(result, {
     id: row.id,
     taskName: row.taskName,
-    status: TaskResultStatus.READY,
+    status: row.waiting ? TaskResultStatus.WAITING : TaskResultStatus.READY,
     queueName: row.queueName,
     priority: row.priority,
     args: row.values.args,
@@ -34,6 +34,8 @@ export function newTaskResult(row: NewTaskRow, source: TaskResultSource): TaskRe
     leaseExpiresAt: null,
     cancelRequested: false,
     scheduledAt: row.scheduledAt ?? null,
+    groupId: row.groupId ?? null,
+    metadata: row.metadata ?? null,
   } satisfies Partial<TaskResult>);
   return bindTaskResult(result, source);
 }

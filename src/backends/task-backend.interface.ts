@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { TaskResult } from '../entities/task-result.entity';
 import type { TaskResultSource } from '../entities/task-result.source';
-import type { NewTaskRow, PruneRequest } from '../dialects/task-dialect.interface';
+import type { NewTaskRow, NewWorkflowTask, PruneRequest } from '../dialects/task-dialect.interface';
 import type { TaskBackendName } from '../interfaces/tasks-module-options.interface';
 
 /** Where enqueued tasks go: the database (for workers), or memory (`immediate`, `dummy`). */
@@ -14,4 +14,11 @@ export interface TaskBackend extends TaskResultSource {
   cancel(id: string): Promise<TaskResult>;
   /** Deletes finished results in batches; returns how many. */
   prune(request: PruneRequest): Promise<number>;
+  /**
+   * Stores the tasks of a workflow and their dependency edges, all or nothing (in `manager`'s
+   * transaction when given); an unknown dependency is InvalidTaskError.
+   */
+  enqueueWorkflow(tasks: NewWorkflowTask[], manager?: EntityManager): Promise<TaskResult[]>;
+  /** The members of group or chain `groupId` by position, the chord callback (position -1) first. */
+  groupResults(groupId: string): Promise<{ position: number; result: TaskResult }[]>;
 }

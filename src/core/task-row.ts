@@ -36,4 +36,8 @@ export interface TaskRow<R = unknown> {
   cancelRequested: boolean;
   /** The tick of a periodic task's run, else null. */
   scheduledAt: Date | null;
+  /** The group or chain the task belongs to. */
+  groupId: string | null;
+  /** The enqueue option `metadata`: the user's own JSON object. */
+  metadata: Record<string, unknown> | null;
 }

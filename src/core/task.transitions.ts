@@ -85,6 +85,11 @@ export function released(attempt: AttemptRef): TaskChange {
   return { ref: refOf(attempt), status: TaskResultStatus.READY, returnValue: null, error: null, runAfter: null, uncharge: true };
 }
 
+/** `context().requeue(delayMs)`: READY again after `delayMs` on the database's clock, the attempt not charged. */
+export function requeued(attempt: AttemptRef, delayMs: number): TaskChange {
+  return { ref: refOf(attempt), status: TaskResultStatus.READY, returnValue: null, error: null, runAfter: afterNow(delayMs), uncharge: true };
+}
+
 /** What a row whose lease expired held by `claimedBy`. */
 export interface ExpiredAttempt extends ClaimedAttempt {
   claimedBy: string;
@@ -119,7 +124,7 @@ export function ifCancelRequested(change: TaskChange): TaskChange {
 export type CancelDecision = 'cancel' | 'request' | 'none';
 
 export function cancelDecision(status: TaskResultStatus): CancelDecision {
-  if (status === TaskResultStatus.READY) return 'cancel';
+  if (status === TaskResultStatus.READY || status === TaskResultStatus.WAITING) return 'cancel';
   if (status === TaskResultStatus.RUNNING) return 'request';
   return 'none';
 }

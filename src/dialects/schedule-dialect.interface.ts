@@ -49,7 +49,7 @@ export interface ScheduleStatements {
   fire: string;
   /** tick, task_id, id: records a run enqueued by triggerSchedule(). */
   triggered: string;
-  /** scheduled_at, task_id: the tick on the task row. */
+  /** scheduled_at, metadata (JSON text), task_id: the tick on the task row. */
   markScheduled: string;
   /** task_id: its status, if the row still exists. */
   taskStatus: string;

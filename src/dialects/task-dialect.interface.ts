@@ -5,6 +5,7 @@ import type { TaskTime } from '../core/task-time';
 import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
 import type { ScheduleDialect } from './schedule-dialect.interface';
+import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
 export interface NewTaskRow {
@@ -24,6 +25,13 @@ export interface NewTaskRow {
   scheduledAt?: Date;
   /** `args` and `kwargs` as given, for the returned TaskResult (no parse of what was just stringified). */
   values: { args: unknown[]; kwargs: Record<string, unknown> };
+  /** Workflows only (see src/workflows): stored WAITING until its dependencies let it run. */
+  waiting?: boolean;
+  groupId?: string | null;
+  groupPosition?: number | null;
+  /** JSON text of the `metadata` object. */
+  metadataJson?: string | null;
+  metadata?: Record<string, unknown> | null;
 }
 
 /** What a worker needs to run a claimed task: no entity hydration on the hot path. */
@@ -109,4 +117,24 @@ export interface TaskDialect {
    */
   listen?(onEnqueued: (queue: string | null) => void, onFinished?: (id: string | null) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /** Told the queue of each dependent a finish or cancellation released (set by the backend, to wake its workers). */
+  released?: (queue: string) => void;
+  /** Told the ids of tasks cancelled because a dependency failed or was cancelled (set by the backend, for events). */
+  cascaded?: (ids: string[]) => void;
+  /** The workflow statements of this database (src/workflows). */
+  readonly workflow: WorkflowStatements;
+  /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */
+  transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T>;
+}
+
+/** A task of a workflow to store: its row and what it waits for. */
+export interface NewWorkflowTask {
+  row: NewTaskRow;
+  /** Ids of stored tasks, or `{ index }` of a task earlier in the same workflow. */
+  dependsOn: (string | { index: number })[];
+  onDependencyFailure: 'cancel' | 'run';
+  /** 0: none; 1: receives its dependency's value as `args[0]`; 2: every dependency's, as an array (see Pipe). */
+  pipe: number;
+  /** The delay counted from its release; null: keep `runAfter`. */
+  releaseDelayMs: number | null;
 }

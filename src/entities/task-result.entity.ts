@@ -106,6 +106,14 @@ export class TaskResult<R = unknown> implements TaskRow<R> {
   @Column({ name: 'scheduled_at', type: Date, nullable: true })
   scheduledAt!: Date | null;
 
+  /** The group or chain this task belongs to (see `TaskService.group()` / `chain()`). */
+  @Column({ name: 'group_id', type: 'varchar', length: 36, nullable: true })
+  groupId!: string | null;
+
+  /** The enqueue option `metadata`: a JSON object of your own, stored on the row and queryable. */
+  @Column({ type: 'json', nullable: true })
+  metadata!: Record<string, unknown> | null;
+
   /** The return value of a SUCCESSFUL task; throws for any other status. */
   get returnValue(): R {
     switch (this.status) {
@@ -127,6 +135,40 @@ export class TaskResult<R = unknown> implements TaskRow<R> {
   /** Attempts started so far. */
   get attempts(): number {
     return this.workerIds?.length ?? 0;
+  }
+
+  /** Milliseconds the last attempt took (null until it finished one). */
+  get duration(): number | null {
+    if (!this.finishedAt || !this.lastAttemptedAt) return null;
+    return new Date(this.finishedAt).getTime() - new Date(this.lastAttemptedAt).getTime();
+  }
+
+  /** Ids of the tasks this one depends on, in `dependsOn` order. */
+  dependencyIds(): Promise<string[]> {
+    return this.source().dependencyIds(this.id);
+  }
+
+  /** Ids of the tasks that depend on this one. */
+  dependentIds(): Promise<string[]> {
+    return this.source().dependentIds(this.id);
+  }
+
+  /** Deletes this result if it is finished; false if it is not (it is left alone). */
+  forget(): Promise<boolean> {
+    return this.source().forget(this.id);
+  }
+
+  /** A plain object of the columns, for HTTP responses (dates as ISO text, the return value as `returnValue`). */
+  toJSON(): Record<string, unknown> {
+    const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
+    return {
+      id: this.id, taskName: this.taskName, status: this.status, queueName: this.queueName, priority: this.priority,
+      args: this.args, kwargs: this.kwargs, backend: this.backend, runAfter: iso(this.runAfter), enqueuedAt: iso(this.enqueuedAt),
+      startedAt: iso(this.startedAt), finishedAt: iso(this.finishedAt), lastAttemptedAt: iso(this.lastAttemptedAt),
+      maxAttempts: this.maxAttempts, attempts: this.attempts, errors: this.errors, workerIds: this.workerIds, progress: this.progress,
+      returnValue: this.status === TaskResultStatus.SUCCESSFUL ? this.storedReturnValue : null,
+      groupId: this.groupId ?? null, metadata: this.metadata ?? null, duration: this.duration,
+    };
   }
 
   /** Reloads every column from the database, in place. */

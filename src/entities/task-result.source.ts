@@ -6,6 +6,12 @@ export interface TaskResultSource {
   load(id: string): Promise<Partial<TaskRow> | null>;
   /** Resolves after `ms`, sooner if the task may have changed since the call, or when `signal` aborts. */
   waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void>;
+  /** Ids of the tasks `id` depends on, in `dependsOn` order. */
+  dependencyIds(id: string): Promise<string[]>;
+  /** Ids of the tasks that depend on `id`. */
+  dependentIds(id: string): Promise<string[]>;
+  /** Deletes a finished task; false if it is not finished. */
+  forget(id: string): Promise<boolean>;
 }
 
 const SOURCE = Symbol('nestjs-tasks:source');

@@ -6,7 +6,8 @@ import { parseJsonColumn, toDate } from '../dialects/shared/task-row.mapper';
 import type { ClaimedTask } from '../dialects/task-dialect.interface';
 import { taskContextStorage, TaskContext } from '../task-context';
 import type { TaskResult } from '../entities/task-result.entity';
-import { AbortCause, AttemptAbort, AttemptResult } from './task-attempt';
+import { AbortCause, AttemptAbort, AttemptResult, TaskRequeue } from './task-attempt';
+import { dependenciesOf } from '../workflows/task-dependencies';
 import { toTaskError } from './task-error.factory';
 import { TaskMiddlewareChain } from './task-middleware.chain';
 
@@ -53,6 +54,7 @@ export class TaskExecutor {
       if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
       return { kind: 'succeeded', returnValue: encodeReturnValue(definition.name, value) };
     } catch (error) {
+      if (error instanceof TaskRequeue) return { kind: 'requeued', delayMs: error.delayMs };
       // A task that fails because its signal fired is reported as the abort, not as its own error.
       if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
       // A return value JSON cannot hold would be refused again on every retry.
@@ -74,6 +76,13 @@ export class TaskExecutor {
       signal: hooks.controller.signal,
       setProgress: (current, total, message) =>
         hooks.setProgress(JSON.stringify({ current, total: total ?? null, message: message ?? null })),
+      dependencies: () => dependenciesOf(context.taskResult),
+      requeue: (delayMs = 0) => {
+        if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+          throw new TypeError(`requeue(): delayMs must be a number of milliseconds >= 0, got ${String(delayMs)}.`);
+        }
+        throw new TaskRequeue(delayMs);
+      },
     };
     const callArgs = kwargs === undefined ? args : [...args, kwargs];
     // The method runs inside an async function so a synchronous throw becomes a rejection.

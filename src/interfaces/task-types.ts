@@ -30,6 +30,24 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** Enqueue inside this transaction: rolled back, nothing was enqueued. */
   manager?: EntityManager;
+  /**
+   * Tasks this one waits for (results, ids, or a group: all its members): it stays WAITING until
+   * they finish, then becomes READY in the transaction that finishes the last one.
+   */
+  dependsOn?: readonly (DependencyRef)[];
+  /** When a dependency ends FAILED or CANCELLED: `'cancel'` this task (default, with its own dependents) or `'run'` it anyway. */
+  onDependencyFailure?: 'cancel' | 'run';
+  /** A JSON object of your own, stored on the row (`result.metadata`) and queryable. */
+  metadata?: Record<string, unknown>;
+}
+
+/** A dependency: a task's result or id, or a group (all its members). */
+export type DependencyRef = { id: string } | string | { id: string; results: readonly { id: string }[] };
+
+/** Options of `group()` and `chain()`. */
+export interface WorkflowOptions {
+  /** Store the workflow inside this transaction: rolled back, nothing was stored. */
+  manager?: EntityManager;
 }
 
 export interface EnqueueWithKwargs<K> extends EnqueueOptions {

@@ -75,7 +75,7 @@ export class DatabaseScheduleStore implements ScheduleStore {
   async trigger(id: string, row: NewTaskRow, at: Date): Promise<TaskResult> {
     await this.db.transaction(async (tx) => {
       await tx.insertTask(row);
-      await tx.run(this.db.statements.markScheduled, [at, row.id]);
+      await tx.run(this.db.statements.markScheduled, [at, row.metadataJson ?? null, row.id]);
       await tx.run(this.db.statements.triggered, [at, row.id, id]);
     });
     this.backend.inserted([row]);
@@ -93,7 +93,7 @@ export class DatabaseScheduleStore implements ScheduleStore {
       if (!run) return (await tx.run(statements.advance, [to, id, from])) === 1;
       if ((await tx.run(statements.fire, [to, run.tick, run.row.id, id, from])) !== 1) return false;
       await tx.insertTask(run.row);
-      await tx.run(statements.markScheduled, [run.tick, run.row.id]);
+      await tx.run(statements.markScheduled, [run.tick, run.row.metadataJson ?? null, run.row.id]);
       return true;
     });
     if (won && run) this.backend.inserted([run.row]);

@@ -11,7 +11,7 @@ import { InvalidTaskError, TaskScheduleNotFoundError } from '../task.errors';
 import { encodeTaskPayload } from '../serialization/task-payload';
 import { newTaskId } from '../task-id';
 import { NOW } from '../core/task-time';
-import type { TaskCall } from '../workflows/task-call';
+import { TaskCall } from '../workflows/task-call';
 import { CronTicks } from './cron-ticks';
 import { DatabaseScheduleStore } from './database-schedule.store';
 import { MemoryScheduleStore } from './memory-schedule.store';
@@ -154,6 +154,8 @@ export class TaskSchedules {
 
   /** The task row of one run of `schedule` for `tick`. */
   private runRow(schedule: TaskSchedule, definition: TaskDefinition, tick: Date): NewTaskRow {
+    // The tick in `metadata` too, where queries over any task's metadata find it.
+    const metadata = { schedule: schedule.id, scheduledAt: tick.toISOString() };
     return {
       id: newTaskId(),
       taskName: definition.name,
@@ -167,18 +169,22 @@ export class TaskSchedules {
       maxAttempts: definition.maxAttempts,
       scheduledAt: tick,
       values: { args: schedule.args, kwargs: {} },
+      metadata,
+      metadataJson: JSON.stringify(metadata),
     };
   }
 
   private resolve(where: string, call: TaskCall): TaskDefinition {
-    if (!call || typeof call !== 'object' || !Array.isArray(call.args)) {
+    if (!(call instanceof TaskCall)) {
       throw new InvalidTaskError(`${where}: the task to run must be given as call(Class, 'method', args).`);
     }
-    const definition = typeof call.target === 'string'
-      ? this.registry.get(call.target)
-      : this.registry.getByMethod(call.target as Type<unknown>, String(call.method));
+    if (Object.keys(call.options).length > 0) {
+      throw new InvalidTaskError(`${where}: give a schedule's queueName and priority in the options of schedule(), not of call().`);
+    }
+    const { target, method } = call.to;
+    const definition = typeof target === 'string' ? this.registry.get(target) : this.registry.getByMethod(target, String(method));
     if (!definition) {
-      const name = typeof call.target === 'string' ? `"${call.target}"` : `${(call.target as Type<unknown>)?.name}.${String(call.method)}`;
+      const name = typeof target === 'string' ? `"${target}"` : `${target?.name}.${String(method)}`;
       throw new InvalidTaskError(`${where}: ${name} is not a task: mark the method with @Task() on a provider of a module.`);
     }
     return definition;

@@ -6,7 +6,7 @@ import type { WorkerStore } from '../interfaces/worker-store.interface';
 import type { ClaimedTask, TaskDialect } from '../dialects/task-dialect.interface';
 import { mapTaskRow } from '../dialects/shared/task-row.mapper';
 import { attemptKey } from '../core/attempt-ref';
-import { cancelled, failed, released, succeeded, TaskChange } from '../core/task.transitions';
+import { cancelled, failed, released, succeeded, TaskChange, requeued } from '../core/task.transitions';
 import { TaskResult } from '../entities/task-result.entity';
 import { bindTaskResult } from '../entities/task-result.source';
 import { TaskResultStatus } from '../task-result-status.enum';
@@ -349,6 +349,8 @@ class WorkerRun {
         if (result.cause === AbortCause.CANCELLED) return cancelled(ref);
         if (result.cause === AbortCause.SHUTDOWN) return released(ref);
         return null; // lease lost: the row belongs to someone else now
+      case 'requeued':
+        return requeued(ref, result.delayMs);
     }
   }
 

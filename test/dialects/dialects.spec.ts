@@ -9,6 +9,8 @@ import {
 import { newTaskId } from '../../src/task-id';
 import { TaskResultStatus } from '../../src/task-result-status.enum';
 import { createDatabase, newDataSource, TestDatabase, TestDb } from '../support/test-database';
+import { insertWorkflow, cancelWithDependents, dependencyIds, dependentIds, groupRows, forgetTask } from '../../src/dialects/shared/workflow.store';
+import { Pipe } from '../../src/dialects/shared/dependents.settle';
 
 /**
  * Every named statement and every transition of every dialect, built directly from a
@@ -236,5 +238,81 @@ describe.each(DATABASES)('dialect %s', (type) => {
     expect(await dialect.prune(request({ afterNow: 1_000 }, 2))).toBe(2);
     expect(await dialect.prune(request({ at: new Date(Date.now() + 60_000) }, 2))).toBe(1);
     expect(await dialect.find(ids[3])).not.toBeNull();
+  });
+  describe('workflow statements', () => {
+    const task = (dependsOn: (string | { index: number })[] = [], extra: Partial<{ pipe: Pipe; onDependencyFailure: 'cancel' | 'run'; args: unknown[] }> = {}) => {
+      const args = extra.args ?? [1];
+      return { row: row({ args: JSON.stringify(args), values: { args, kwargs: {} }, groupId: null }), dependsOn,
+        onDependencyFailure: extra.onDependencyFailure ?? 'cancel', pipe: extra.pipe ?? Pipe.None, releaseDelayMs: 0 };
+    };
+    const statusOf = async (id: string) => (await find(id)).status;
+
+    it('insertTasks/insertEdges/lockTasks: a chain stored whole; an unknown dependency stores nothing', async () => {
+      const tasks = [task(), task([{ index: 0 }], { pipe: Pipe.Value, args: ['x'] }), task([{ index: 1 }])];
+      const stored = await insertWorkflow(dialect, tasks);
+      expect(stored.map((s) => s.status)).toEqual([TaskResultStatus.READY, TaskResultStatus.WAITING, TaskResultStatus.WAITING]);
+      expect(await dependencyIds(dialect, tasks[1].row.id)).toEqual([tasks[0].row.id]);
+      expect(await dependentIds(dialect, tasks[0].row.id)).toEqual([tasks[1].row.id]);
+      const orphan = task([newTaskId()]);
+      await expect(insertWorkflow(dialect, [task(), orphan])).rejects.toThrow('dependsOn');
+      expect(await dialect.find(orphan.row.id)).toBeNull();
+    });
+
+    it('finish + waitingDependents/release: the dependent is READY with the value in args[0] once the finish commits', async () => {
+      const tasks = [task(), task([{ index: 0 }], { pipe: Pipe.Value, args: ['x'] })];
+      await insertWorkflow(dialect, tasks);
+      const [claimedTask] = await claim('w1');
+      expect(claimedTask.id).toBe(tasks[0].row.id);
+      await dialect.finish('w1', [succeeded(claimedTask, '{"v":7}')]);
+      const dependent = await find(tasks[1].row.id);
+      expect(dependent.status).toBe(TaskResultStatus.READY);
+      expect(dependent.args).toEqual([{ v: 7 }, 'x']);
+    });
+
+    it('finish (failed) + cancelWithError: dependents cancelled transitively; \'run\' ones released', async () => {
+      const tasks = [task(), task([{ index: 0 }]), task([{ index: 1 }]), task([{ index: 0 }], { onDependencyFailure: 'run' })];
+      await insertWorkflow(dialect, tasks);
+      const [claimedTask] = await claim('w1', 1);
+      await dialect.finish('w1', [failed(claimedTask, ERROR, { retryable: false })]);
+      expect(await Promise.all(tasks.map((t) => statusOf(t.row.id))))
+        .toEqual([TaskResultStatus.FAILED, TaskResultStatus.CANCELLED, TaskResultStatus.CANCELLED, TaskResultStatus.READY]);
+      expect((await find(tasks[2].row.id)).errors[0]).toMatchObject({ name: 'DependencyFailedError', message: expect.stringContaining(tasks[1].row.id) });
+    });
+
+    it('rescue of a task that has dependents: its retry keeps them waiting', async () => {
+      const tasks = [task(), task([{ index: 0 }])];
+      await insertWorkflow(dialect, tasks);
+      await claim('w1', 1, 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await dialect.rescue(10)).toEqual([tasks[0].row.id]);
+      expect(await statusOf(tasks[0].row.id)).toBe(TaskResultStatus.READY);
+      expect(await statusOf(tasks[1].row.id)).toBe(TaskResultStatus.WAITING);
+    });
+
+    it('cancel, cancelPending, groupRows, forgetTask', async () => {
+      const groupId = newTaskId();
+      const tasks = [task(), task(), task([{ index: 0 }, { index: 1 }], { pipe: Pipe.Values })];
+      tasks.forEach((t, index) => Object.assign(t.row, { groupId, groupPosition: index === 2 ? -1 : index }));
+      await insertWorkflow(dialect, tasks);
+      expect((await groupRows(dialect, groupId)).map((r) => [r.position, r.row.id]))
+        .toEqual([[-1, tasks[2].row.id], [0, tasks[0].row.id], [1, tasks[1].row.id]]);
+      expect(await dialect.cancel(tasks[0].row.id)).toBe('cancelled');
+      expect(await statusOf(tasks[2].row.id)).toBe(TaskResultStatus.CANCELLED);
+      expect(await cancelWithDependents(dialect, tasks[0].row.id)).toBe(false);
+      expect(await forgetTask(dialect, tasks[1].row.id)).toBe(false);
+      expect(await forgetTask(dialect, tasks[2].row.id)).toBe(true);
+      expect(await dialect.find(tasks[2].row.id)).toBeNull();
+      expect(await dependencyIds(dialect, tasks[2].row.id)).toEqual([]);
+    });
+
+    it('prune: the edges of pruned tasks go with them', async () => {
+      const tasks = [task(), task([{ index: 0 }])];
+      await insertWorkflow(dialect, tasks);
+      await dialect.cancel(tasks[0].row.id);
+      expect(await statusOf(tasks[1].row.id)).toBe(TaskResultStatus.CANCELLED);
+      expect(await dialect.prune({ olderThan: { afterNow: 1_000 }, statuses: [TaskResultStatus.CANCELLED], queues: [queue], batchSize: 10 }))
+        .toBe(2);
+      expect(await dependencyIds(dialect, tasks[1].row.id)).toEqual([]);
+    });
   });
 });

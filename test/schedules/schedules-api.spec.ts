@@ -82,6 +82,9 @@ describe(`periodic tasks: the TaskService API (${TEST_DB})`, () => {
     const schedule = (await t.tasks.listSchedules())[0];
     expect(schedule.lastTaskId).toBe(result.id);
     expect(schedule.lastRunAt).toEqual(result.scheduledAt);
+    const tick = { schedule: 'digest:7', scheduledAt: result.scheduledAt!.toISOString() };
+    expect(result.metadata).toEqual(tick);
+    expect((await t.tasks.getResult(result.id)).metadata).toEqual(tick);
     const run = t.worker.run({ scheduler: false });
     await expect(result.wait({ timeout: 10_000 })).resolves.toBe(7);
     await t.worker.stop();
@@ -108,6 +111,7 @@ describe(`periodic tasks: the TaskService API (${TEST_DB})`, () => {
     await expect(t.tasks.schedule('a', digest, { cron: '* * * * *', backfill: -1 })).rejects.toThrow(/backfill must be a whole number of milliseconds >= 0/);
     await expect(t.tasks.schedule('a', digest, { cron: '* * * * *', priority: 500 })).rejects.toThrow(/priority/);
     await expect(t.tasks.schedule('a', call('Nope.nothing', []), { cron: '* * * * *' })).rejects.toThrow(/"Nope.nothing" is not a task/);
+    await expect(t.tasks.schedule('a', call(Reports, 'digest', [1], { priority: 5 }), { cron: '* * * * *' })).rejects.toThrow(/options of schedule\(\), not of call\(\)/);
     await expect(t.tasks.schedule('a', call(Reports, 'digest', [new Date() as never]), { cron: '* * * * *' }))
       .rejects.toThrow(InvalidTaskArgumentsError);
     await expect(t.tasks.schedule('digest:3', call('reports.other', []), { cron: '* * * * *' }))

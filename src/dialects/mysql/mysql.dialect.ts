@@ -15,9 +15,12 @@ import { storedReturnValue } from '../../serialization/stored-return-value';
 import type {
   CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, TaskDialect,
 } from '../task-dialect.interface';
-import { MYSQL } from './mysql.statements';
+import { MYSQL, MYSQL_WORKFLOW } from './mysql.statements';
 import { mysqlSchedules } from './mysql-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { SqlRunner } from '../workflow-statements.interface';
+import { newSettleReport } from '../shared/dependents.settle';
+import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { createMysqlMaintenancePool } from './mysql-connections';
 import { quotedBytes } from './mysql-packet';
 import { unsupportedServer } from './mysql-version';
@@ -52,6 +55,7 @@ type Row = Record<string, unknown>;
  */
 export class MysqlDialect implements TaskDialect {
   readonly name = 'mysql' as const;
+  readonly workflow = MYSQL_WORKFLOW;
   private readonly pool: Queryable;
   /** Renewals and rescues, on a connection of their own (see createMysqlMaintenancePool); opened by the first. */
   private maintenance?: Pool;
@@ -78,7 +82,7 @@ export class MysqlDialect implements TaskDialect {
       await query(this.pool, ...statement(chunks[0]));
     } else {
       // enqueueMany is all or nothing, however many statements it takes.
-      await this.transaction(false, async (connection) => {
+      await this.inTransaction(false, async (connection) => {
         for (const part of chunks) await query(connection, ...statement(part));
       });
     }
@@ -87,7 +91,7 @@ export class MysqlDialect implements TaskDialect {
   async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
     const change = claimed(workerId, leaseMs);
     const lease = isRelative(change.leaseExpiresAt) ? change.leaseExpiresAt.afterNow : leaseMs;
-    return this.transaction(true, async (connection) => {
+    return this.inTransaction(true, async (connection) => {
       const names = queues ?? (await this.queuesWithReadyRows(connection));
       if (names.length === 0) return [];
       // Always index-ordered, however many queues: a sorted range over several queues would be
@@ -157,16 +161,40 @@ export class MysqlDialect implements TaskDialect {
     const completions = changes.filter(isPlainSuccess);
     // The common case, a batch of successes, is one statement: per-row values picked by id.
     for (const part of chunk(completions, Infinity, this.statementBytes(), (change) => change.returnValue.length * 3 + 128)) {
-      await query(this.pool, MYSQL.complete(part.length), [
+      const ids = part.map((change) => change.ref.id);
+      const result = await query<ResultSetHeader>(this.pool, MYSQL.complete(part.length), [
         ...part.flatMap((change) => [change.ref.id, storedReturnValue(change.returnValue)]),
-        part.map((change) => change.ref.id), workerId,
+        ids, workerId,
         ...part.flatMap((change) => [change.ref.id, change.ref.attempt]),
       ]);
+      if (result.affectedRows < part.length) {
+        // Tasks that have dependents are finished with them, in a transaction each.
+        const rows = await query<{ id: string }[]>(this.pool,
+          "SELECT id FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ? AND has_dependents = 1", [ids, workerId]);
+        const left = new Set(rows.map((row) => row.id));
+        if (left.size > 0) await this.finishWithDependents(workerId, part.filter((change) => left.has(change.ref.id)));
+      }
     }
     // Rarer changes, one statement each.
     for (const change of changes) {
-      if (!isPlainSuccess(change)) await query(this.pool, MYSQL.finish, finishValues(workerId, change));
+      if (isPlainSuccess(change)) continue;
+      const result = await query<ResultSetHeader>(this.pool, MYSQL.finish, finishValues(workerId, change, false));
+      if (result.affectedRows === 0) await this.finishWithDependents(workerId, [change]);
     }
+  }
+
+  /** Changes of tasks that have dependents, and their dependents' release or cancellation, in one transaction. */
+  private async finishWithDependents(workerId: string, changes: TaskChange[]): Promise<void> {
+    const report = newSettleReport();
+    // In id order, as every statement that locks several rows of one worker does.
+    const ordered = [...changes].sort((a, b) => (a.ref.id < b.ref.id ? -1 : 1));
+    await this.inTransaction(false, async (connection) => {
+      for (const change of ordered) {
+        const result = await query<ResultSetHeader>(connection, MYSQL.finish, finishValues(workerId, change, true));
+        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, change.ref.id, report);
+      }
+    });
+    announceSettled(this, report);
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -183,13 +211,14 @@ export class MysqlDialect implements TaskDialect {
     // Nearly always there is nothing to rescue: find that out without a transaction.
     const maintenance = this.maintenancePool();
     if ((await query<Row[]>(maintenance, MYSQL.expired, [1])).length === 0) return [];
-    return this.transaction(true, async (connection) => {
+    return this.inTransaction(true, async (connection) => {
       const rows = await query<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }[]>(
         connection, `${MYSQL.expired} FOR UPDATE SKIP LOCKED`, [limit]);
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: Number(row.attempt), maxAttempts: Number(row.max_attempts), claimedBy: row.claimed_by },
           new Date(row.now));
-        await query(connection, MYSQL.finish, finishValues(row.claimed_by, change));
+        const result = await query<ResultSetHeader>(connection, MYSQL.finish, finishValues(row.claimed_by, change, true));
+        if (result.affectedRows > 0) await afterFinish(runnerOf(connection), this, row.id, newSettleReport());
       }
       return rows.map((row) => row.id);
     }, maintenance);
@@ -200,7 +229,14 @@ export class MysqlDialect implements TaskDialect {
       cancelReady: async (taskId) => (await query<ResultSetHeader>(this.pool, MYSQL.cancelReady, [taskId])).affectedRows > 0,
       cancelRunning: async (taskId) => (await query<ResultSetHeader>(this.pool, MYSQL.cancelRunning, [taskId])).affectedRows > 0,
       status: async (taskId) => (await query<{ status: TaskResultStatus }[]>(this.pool, MYSQL.status, [taskId]))[0]?.status ?? null,
+      cancelWithDependents: (taskId) => cancelWithDependents(this, taskId),
     });
+  }
+
+  transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
+    if (manager) return work(managerRunner(manager));
+    // READ COMMITTED: the edges are read by index ranges, which REPEATABLE READ would gap-lock.
+    return this.inTransaction(true, (connection) => work(runnerOf(connection)));
   }
 
   async progress(workerId: string, ref: AttemptRef, progress: string): Promise<void> {
@@ -216,10 +252,13 @@ export class MysqlDialect implements TaskDialect {
     const [at, delay] = timeParams(olderThan);
     // A range delete at REPEATABLE READ would gap-lock the end of the finished range, where
     // every finishing task inserts its index entry.
-    return this.transaction(true, async (connection) => {
-      const result = await query<ResultSetHeader>(connection, MYSQL.prune(queues !== null),
-        queues ? [statuses, at, delay, queues, batchSize] : [statuses, at, delay, batchSize]);
-      return result.affectedRows;
+    return this.inTransaction(true, async (connection) => {
+      const params = queues ? [statuses, at, delay, queues, batchSize] : [statuses, at, delay, batchSize];
+      const rows = await query<{ id: string }[]>(connection, MYSQL.pruneIds(queues !== null), params);
+      if (rows.length === 0) return 0;
+      const ids = rows.map((row) => row.id);
+      await query(connection, MYSQL.pruneEdges, [ids]);
+      return (await query<ResultSetHeader>(connection, MYSQL.pruneByIds, [ids])).affectedRows;
     });
   }
 
@@ -228,7 +267,7 @@ export class MysqlDialect implements TaskDialect {
   }
 
   schedules(): ScheduleDialect {
-    return mysqlSchedules(this.pool, (work) => this.transaction(false, work));
+    return mysqlSchedules(this.pool, (work) => this.inTransaction(false, work));
   }
 
   async checkSchema(): Promise<void> {
@@ -256,7 +295,7 @@ export class MysqlDialect implements TaskDialect {
   }
 
   /** Runs `work` in a transaction on one pooled connection; `readCommitted` for this transaction only. */
-  private async transaction<T>(readCommitted: boolean, work: (connection: PoolConnection) => Promise<T>, pool: Queryable = this.pool): Promise<T> {
+  private async inTransaction<T>(readCommitted: boolean, work: (connection: PoolConnection) => Promise<T>, pool: Queryable = this.pool): Promise<T> {
     const connection = await new Promise<PoolConnection>((resolve, reject) =>
       pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))));
     // A connection that dies while idle in the pool must not crash the process.
@@ -313,13 +352,22 @@ function timeParams(time: TaskTime): [string | null, number | null] {
   return isRelative(time) ? [null, time.afterNow] : [toUtcDateTime(time.at), null];
 }
 
-function finishValues(workerId: string, change: TaskChange): unknown[] {
+function runnerOf(connection: PoolConnection): SqlRunner {
+  return {
+    query: async <R>(sql: string, params: unknown[]) => {
+      const result = await query<unknown>(connection, sql, params);
+      return (Array.isArray(result) ? result : []) as R[];
+    },
+  };
+}
+
+function finishValues(workerId: string, change: TaskChange, withDependents: boolean): unknown[] {
   const [at, delay] = change.runAfter ? timeParams(change.runAfter) : [null, null];
   const error = change.error ? JSON.stringify(change.error) : null;
   const uncharge = change.uncharge ? 1 : 0;
   const returnValue = change.returnValue === null ? null : storedReturnValue(change.returnValue);
   return [change.status, change.status, returnValue, returnValue, at, at, delay, delay, error, error,
-    uncharge, uncharge, uncharge, change.ref.id, workerId, change.ref.attempt];
+    uncharge, uncharge, uncharge, change.ref.id, workerId, change.ref.attempt, withDependents ? 1 : 0];
 }
 
 function query<T = unknown>(target: Pick<Pool, 'query'>, sql: string, values: unknown[] = []): Promise<T> {

@@ -1,4 +1,6 @@
 import { INSERT_COLUMNS } from '../shared/insert-columns';
+import { toUtcDateTime } from '../shared/task-row.mapper';
+import type { WorkflowStatements } from '../workflow-statements.interface';
 
 /** The database's clock, in UTC whatever the session's time zone. */
 const NOW = 'UTC_TIMESTAMP(3)';
@@ -112,11 +114,13 @@ export const MYSQL = {
          SET status = IF(cancel_requested, 'CANCELLED', 'SUCCESSFUL'),
              return_value = IF(cancel_requested, return_value, CASE id ${cases} END),
              finished_at = ${NOW}, claimed_by = NULL, lease_expires_at = NULL
-       WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ? AND attempt = CASE id ${cases} END`;
+       WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ? AND attempt = CASE id ${cases} END AND has_dependents = 0`;
   },
   /**
    * status, status, return value ×2, run_at ×2, delay ms ×2, error ×2, uncharge ×3, id, worker,
-   * attempt (finishValues): applies any decided change, fenced; a requested cancellation wins.
+   * attempt, with dependents (finishValues): applies any decided change, fenced; a requested
+   * cancellation wins. A task that has dependents is finished only with the last one true, in
+   * the transaction that settles them.
    */
   finish: `
     UPDATE task_results
@@ -132,7 +136,7 @@ export const MYSQL = {
            worker_ids = IF(?, JSON_REMOVE(worker_ids, CONCAT('$[', JSON_LENGTH(worker_ids) - 1, ']')), worker_ids),
            attempt = attempt - ?,
            claimed_by = NULL, lease_expires_at = NULL
-     WHERE ${FENCE}`,
+     WHERE ${FENCE} AND (has_dependents = 0 OR ?)`,
 
   /** ids, worker: a plain read takes no locks; renew then touches exactly those rows by primary key. */
   held: "SELECT id, attempt, cancel_requested FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?",
@@ -148,7 +152,8 @@ export const MYSQL = {
      LIMIT ?`,
 
   /** id. */
-  cancelReady: `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} WHERE id = ? AND status = 'READY'`,
+  cancelReady: `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW}
+                 WHERE id = ? AND status IN ('READY', 'WAITING') AND has_dependents = 0`,
   /** id. */
   cancelRunning: "UPDATE task_results SET cancel_requested = 1 WHERE id = ? AND status = 'RUNNING'",
   /** id. */
@@ -159,7 +164,7 @@ export const MYSQL = {
 
   /** id. DATETIME columns as UTC text: mysql2 would read them as Dates in the process's time zone. */
   find: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
-                progress, return_value, claimed_by, cancel_requested, ${
+                progress, return_value, claimed_by, cancel_requested, group_id, metadata, ${
   ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']
     .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
            FROM task_results WHERE id = ?`,
@@ -169,6 +174,15 @@ export const MYSQL = {
     DELETE FROM task_results
      WHERE status IN (?) AND finished_at < COALESCE(?, ${AFTER_NOW}) ${byQueue ? 'AND queue_name IN (?)' : ''}
      LIMIT ?`,
+  /** statuses, before, before ms, queues, limit: the ids prune would delete, locked (for the edges to go with them). */
+  pruneIds: (byQueue: boolean) => `
+    SELECT id FROM task_results
+     WHERE status IN (?) AND finished_at < COALESCE(?, ${AFTER_NOW}) ${byQueue ? 'AND queue_name IN (?)' : ''}
+     LIMIT ?
+       FOR UPDATE`,
+  /** ids: the edges from pruned tasks to their dependencies, then the tasks. */
+  pruneEdges: 'DELETE FROM task_dependencies WHERE task_id IN (?)',
+  pruneByIds: 'DELETE FROM task_results WHERE id IN (?)',
 
   now: `SELECT DATE_FORMAT(${NOW}, '%Y-%m-%dT%H:%i:%s.%fZ') AS now`,
 
@@ -178,3 +192,47 @@ export const MYSQL = {
       FROM information_schema.tables
      WHERE table_schema = DATABASE() AND table_name = 'task_results'`,
 } as const;
+
+const PENDING = "('WAITING', 'READY')";
+const list = (count: number) => Array(count).fill('?').join(', ');
+
+/** The workflow statements of the MySQL/MariaDB dialect (see WorkflowStatements). */
+export const MYSQL_WORKFLOW: WorkflowStatements = {
+  formatDate: toUtcDateTime,
+  insertTasks: (rows) => `
+    INSERT INTO task_results (${INSERT_COLUMNS}, group_id, group_position, metadata, pending_dependencies, on_dependency_failure, pipe, release_delay_ms)
+    VALUES ${Array(rows).fill(`(?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?)`).join(', ')}`,
+  insertEdges: (rows) => `INSERT INTO task_dependencies (task_id, depends_on_id, position) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
+  lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
+  markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
+  waitingDependents: `
+    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
+      FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
+     WHERE d.depends_on_id = ? AND t.status = 'WAITING'
+     ORDER BY t.id
+       FOR UPDATE`,
+  decrementPending: 'UPDATE task_results SET pending_dependencies = pending_dependencies - 1 WHERE id = ?',
+  release: `
+    UPDATE task_results
+       SET run_after = IF(release_delay_ms IS NULL, run_after, TIMESTAMPADD(MICROSECOND, release_delay_ms * 1000, ${NOW})),
+           status = 'READY', pending_dependencies = 0, args = COALESCE(?, args)
+     WHERE id = ? AND status = 'WAITING'`,
+  cancelWithError: `
+    UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW}, errors = JSON_ARRAY_APPEND(errors, '$', JSON_EXTRACT(?, '$'))
+     WHERE id = ? AND status IN ${PENDING}`,
+  cancelPending: `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} WHERE id = ? AND status IN ${PENDING}`,
+  dependencyValues: `
+    SELECT t.return_value FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.depends_on_id
+     WHERE d.task_id = ? ORDER BY d.position`,
+  taskArgs: 'SELECT args, pipe FROM task_results WHERE id = ?',
+  lockTask: 'SELECT status, has_dependents FROM task_results WHERE id = ? FOR UPDATE',
+  dependencyIds: 'SELECT depends_on_id AS id FROM task_dependencies WHERE task_id = ? ORDER BY position',
+  dependentIds: 'SELECT task_id AS id FROM task_dependencies WHERE depends_on_id = ? ORDER BY task_id',
+  groupRows: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
+                     progress, return_value, claimed_by, cancel_requested, group_id, group_position, metadata, ${
+  ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at']
+    .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
+                FROM task_results WHERE group_id = ? ORDER BY group_position`,
+  forgetTask: `DELETE FROM task_results WHERE id = ? AND status IN ${FINISHED}`,
+  forgetEdges: 'DELETE FROM task_dependencies WHERE task_id = ?',
+};

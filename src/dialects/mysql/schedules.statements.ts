@@ -35,6 +35,6 @@ export const MYSQL_SCHEDULES: ScheduleStatements = {
     UPDATE task_schedules SET next_run_at = ?, last_run_at = ?, last_task_id = ?, updated_at = ${NOW}
      WHERE id = ? AND next_run_at = ? AND paused = 0`,
   triggered: `UPDATE task_schedules SET last_run_at = ?, last_task_id = ?, updated_at = ${NOW} WHERE id = ?`,
-  markScheduled: 'UPDATE task_results SET scheduled_at = ? WHERE id = ?',
+  markScheduled: 'UPDATE task_results SET scheduled_at = ?, metadata = ? WHERE id = ?',
   taskStatus: 'SELECT status FROM task_results WHERE id = ?',
 };

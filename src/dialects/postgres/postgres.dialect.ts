@@ -17,7 +17,10 @@ import type {
 import { ENQUEUED_CHANNEL, FINISHED_CHANNEL } from './pg-channels';
 import { PgNotificationListener } from './pg-listener';
 import { PgNotifier } from './pg-notifier';
-import { postgresStatements } from './postgres.statements';
+import { postgresStatements, postgresWorkflowStatements } from './postgres.statements';
+import type { SqlRunner, WorkflowStatements } from '../workflow-statements.interface';
+import { newSettleReport } from '../shared/dependents.settle';
+import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { createPgMaintenancePool } from './postgres-connections';
 import { postgresSchedules } from './postgres-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
@@ -50,6 +53,7 @@ export class PostgresDialect implements TaskDialect {
   private readonly table: string;
   private readonly schedulesTable: string;
   private readonly sql: ReturnType<typeof postgresStatements>;
+  readonly workflow: WorkflowStatements;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
   /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
@@ -63,7 +67,9 @@ export class PostgresDialect implements TaskDialect {
     const schema = driver.options.schema;
     this.table = schema ? `${quoteIdentifier(schema)}.task_results` : 'task_results';
     this.schedulesTable = schema ? `${quoteIdentifier(schema)}.task_schedules` : 'task_schedules';
-    this.sql = postgresStatements(this.table);
+    const edges = schema ? `${quoteIdentifier(schema)}.task_dependencies` : 'task_dependencies';
+    this.sql = postgresStatements(this.table, edges);
+    this.workflow = postgresWorkflowStatements(this.table, edges);
     this.notifier = new PgNotifier(this.pool);
   }
 
@@ -130,12 +136,37 @@ export class PostgresDialect implements TaskDialect {
 
   async finish(workerId: string, changes: TaskChange[]): Promise<void> {
     await writeChangesSafely(changes, isDataError, async (batch) => {
-      await this.apply(batch.map((change) => [workerId, change]), false);
+      const written = new Set(await this.apply(batch.map((change) => [workerId, change]), false));
+      // Not written: tasks that have dependents (or rows this worker no longer holds, which the
+      // transaction finds so too).
+      const left = batch.filter((change) => !written.has(change.ref.id)).map((change): [string, TaskChange] => [workerId, change]);
+      if (left.length > 0) await this.applyWithDependents(left, false);
     });
   }
 
+  /** Changes of tasks that have dependents, and their dependents' release or cancellation, in one transaction. */
+  private async applyWithDependents(changes: [string, TaskChange][], rescue: boolean): Promise<string[]> {
+    const report = newSettleReport();
+    const ids = await this.transaction(async (run) => {
+      const client = { query: async (text: string, values: unknown[]) => ({ rows: await run.query(text, values) }) };
+      const rows = await this.applyOn(client, changes, rescue, true);
+      for (const row of rows) await afterFinish(run, this, row.id, report, row);
+      return rows.map((row) => row.id);
+    });
+    announceSettled(this, report);
+    // Workers of other processes hear of them too.
+    for (const queue of report.released) this.notifier.send(ENQUEUED_CHANNEL, queue);
+    for (const id of report.cancelled) this.notifier.send(FINISHED_CHANNEL, id);
+    return ids;
+  }
+
   /** Writes changes of rows held by the given workers; returns the ids of the rows written. */
-  private async apply(changes: [string, TaskChange][], rescue: boolean, pool = this.pool): Promise<string[]> {
+  private async apply(changes: [string, TaskChange][], rescue: boolean, pool: Pick<Pool, 'query'> = this.pool): Promise<string[]> {
+    const rows = await this.applyOn(pool as unknown as PgQueryable, changes, rescue, false);
+    return rows.map((row) => row.id);
+  }
+
+  private async applyOn(pool: PgQueryable, changes: [string, TaskChange][], rescue: boolean, withDependents: boolean) {
     const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
     for (const [workerId, change] of changes) {
       const time = change.runAfter;
@@ -148,9 +179,10 @@ export class PostgresDialect implements TaskDialect {
     }
     // Unnamed: planned for each batch's size. A cached generic plan, made for an array of unknown
     // length, joins large batches badly (hundreds of ms for a thousand rows instead of ten).
-    const { rows } = await pool.query<{ id: string; status: TaskResultStatus }>(this.sql.finish, [rescue, ...columns]);
-    for (const row of rows) if (FINISHED_STATUSES.includes(row.status)) this.notifier.send(FINISHED_CHANNEL, row.id);
-    return rows.map((row) => row.id);
+    const { rows } = await pool.query(this.sql.finish, [rescue, ...columns, withDependents]);
+    const written = rows as { id: string; status: TaskResultStatus; has_dependents: boolean }[];
+    for (const row of written) if (FINISHED_STATUSES.includes(row.status)) this.notifier.send(FINISHED_CHANNEL, row.id);
+    return written;
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -169,7 +201,11 @@ export class PostgresDialect implements TaskDialect {
     const changes = rows.map((row): [string, TaskChange] => [row.claimed_by,
       rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by }, row.now)]);
     // Fenced on the lease still being expired: a row renewed or rescued meanwhile is left alone.
-    return this.apply(changes, true, this.maintenancePool());
+    const written = new Set(await this.apply(changes, true, this.maintenancePool()));
+    for (const change of changes) {
+      if (!written.has(change[1].ref.id)) (await this.applyWithDependents([change], true)).forEach((id) => written.add(id));
+    }
+    return [...written];
   }
 
   cancel(id: string): Promise<CancelOutcome> {
@@ -182,7 +218,24 @@ export class PostgresDialect implements TaskDialect {
       cancelRunning: async (taskId) => Boolean((await this.query('cancelRunning', this.sql.cancelRunning, [taskId])).rowCount),
       status: async (taskId) =>
         (await this.query<{ status: TaskResultStatus }>('status', this.sql.status, [taskId])).rows[0]?.status ?? null,
+      cancelWithDependents: (taskId) => cancelWithDependents(this, taskId),
     });
+  }
+
+  async transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
+    if (manager) return work(managerRunner(manager));
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work({ query: async <R>(text: string, values: unknown[]) => (await client.query(text, values)).rows as R[] });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async progress(workerId: string, ref: AttemptRef, progress: string): Promise<void> {
@@ -202,8 +255,8 @@ export class PostgresDialect implements TaskDialect {
     const [at, delay] = isRelative(olderThan) ? [null, olderThan.afterNow] : [olderThan.at.toISOString(), null];
     const values: unknown[] = [at, delay, batchSize];
     if (queues) values.push(queues);
-    const result = await this.pool.query(this.sql.prune(statusList.join(', '), queues !== null), values);
-    return result.rowCount ?? 0;
+    const result = await this.pool.query<{ deleted: number }>(this.sql.prune(statusList.join(', '), queues !== null), values);
+    return result.rows[0]?.deleted ?? 0;
   }
 
   async now(): Promise<Date> {
@@ -260,4 +313,9 @@ function isDataError(error: unknown): boolean {
 
 function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** What applyOn needs of a pool or of a transaction's client. */
+interface PgQueryable {
+  query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
 }

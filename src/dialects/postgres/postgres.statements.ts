@@ -1,6 +1,7 @@
 import { FINISHED_STATUSES } from '../../task-result-status.enum';
 import { INSERT_COLUMNS } from '../shared/insert-columns';
 import { ENQUEUED_CHANNEL } from './pg-channels';
+import type { WorkflowStatements } from '../workflow-statements.interface';
 
 const FINISHED_LITERALS = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ');
 /**
@@ -16,7 +17,7 @@ const STORED_NOW = "date_trunc('milliseconds', now())";
  * The named statements of the PostgreSQL dialect for `table`, the same names as in the other
  * dialects. 'READY' is a literal throughout: the claim index is partial on it.
  */
-export function postgresStatements(table: string) {
+export function postgresStatements(table: string, edges: string) {
   /**
    * Due rows of one queue (${queue}) in claim order, one index range per priority present: the
    * priorities are found by skipping through the index from the highest down, and each range
@@ -97,6 +98,8 @@ export function postgresStatements(table: string) {
                  AS o(id, worker, attempt, status, return_value, error, run_at, delay_ms, uncharge) ON o.id = t.id
          WHERE t.status = 'RUNNING' AND t.claimed_by = o.worker AND t.attempt = o.attempt
            AND (NOT $1::bool OR t.lease_expires_at < now())
+           -- A task that has dependents is finished with them, in a transaction ($11 true: see finish()).
+           AND ($11::bool OR NOT t.has_dependents)
          ORDER BY t.id
            FOR UPDATE OF t
       ), written AS (
@@ -115,9 +118,9 @@ export function postgresStatements(table: string) {
                claimed_by = NULL, lease_expires_at = NULL
           FROM o
          WHERE t.id = o.id
-        RETURNING t.id, t.status
+        RETURNING t.id, t.status, t.has_dependents
       )
-      SELECT id, status FROM written`,
+      SELECT id, status, has_dependents FROM written`,
     /** $1 worker, $2 lease ms, $3 ids. Locks in id order, as finish does: the two run concurrently for one worker. */
     renew: `
       UPDATE ${table} AS t SET lease_expires_at = ${afterNow('$2::float8')}
@@ -130,7 +133,8 @@ export function postgresStatements(table: string) {
        WHERE status = 'RUNNING' AND lease_expires_at < now()
        LIMIT $1::int`,
     /** $1 id. */
-    cancelReady: `UPDATE ${table} SET status = 'CANCELLED', finished_at = now() WHERE id = $1::text AND status = 'READY'`,
+    cancelReady: `UPDATE ${table} SET status = 'CANCELLED', finished_at = now()
+                   WHERE id = $1::text AND status IN ('READY', 'WAITING') AND NOT has_dependents`,
     /** $1 id. */
     cancelRunning: `UPDATE ${table} SET cancel_requested = true WHERE id = $1::text AND status = 'RUNNING'`,
     /** $1 id. */
@@ -146,12 +150,67 @@ export function postgresStatements(table: string) {
      * (checked against the enum) let the planner use the partial index of finished rows.
      */
     prune: (statusLiterals: string, byQueue: boolean) => `
-      DELETE FROM ${table} WHERE id IN (
-        SELECT id FROM ${table}
-         WHERE status IN (${statusLiterals}) AND finished_at < COALESCE($1::timestamptz, ${afterNow('$2::float8')})
-           ${byQueue ? 'AND queue_name = ANY($4::text[])' : ''}
-         LIMIT $3::int)`,
+      WITH pruned AS (
+        DELETE FROM ${table} WHERE id IN (
+          SELECT id FROM ${table}
+           WHERE status IN (${statusLiterals}) AND finished_at < COALESCE($1::timestamptz, ${afterNow('$2::float8')})
+             ${byQueue ? 'AND queue_name = ANY($4::text[])' : ''}
+           LIMIT $3::int)
+        RETURNING id
+      ), edges AS (
+        -- The edges from pruned tasks to their dependencies go with them.
+        DELETE FROM ${edges} WHERE task_id IN (SELECT id FROM pruned)
+      )
+      SELECT count(*)::int AS deleted FROM pruned`,
     now: 'SELECT now() AS now',
     schema: 'SELECT to_regclass($1)::text AS found',
+  };
+}
+
+const PENDING = "('WAITING', 'READY')";
+
+/** The workflow statements of the PostgreSQL dialect for `table` (see WorkflowStatements); `edges` is task_dependencies. */
+export function postgresWorkflowStatements(table: string, edges: string): WorkflowStatements {
+  const list = (count: number, from = 1) => Array.from({ length: count }, (_, index) => `$${index + from}::text`).join(', ');
+  return {
+    formatDate: (date) => date.toISOString(),
+    insertTasks: (rows) => `
+      INSERT INTO ${table} (${INSERT_COLUMNS}, group_id, group_position, metadata, pending_dependencies, on_dependency_failure, pipe, release_delay_ms)
+      VALUES ${Array.from({ length: rows }, (_, row) => {
+    const $ = (n: number) => `$${row * 18 + n}`;
+    return `(${$(1)}::text, ${$(2)}::text, ${$(3)}::text, ${$(4)}::text, ${$(5)}::smallint, ${$(6)}::jsonb, ${$(7)}::jsonb, ${$(8)}::text,
+              COALESCE(${$(9)}::timestamptz, ${afterNow(`${$(10)}::float8`)}), now(), ${$(11)}::int, 0, '[]', '[]', false,
+              ${$(12)}::text, ${$(13)}::int, ${$(14)}::jsonb, ${$(15)}::int, ${$(16)}::text, ${$(17)}::smallint, ${$(18)}::int)`;
+  }).join(', ')}`,
+    insertEdges: (rows) => `INSERT INTO ${edges} (task_id, depends_on_id, position) VALUES ${
+      Array.from({ length: rows }, (_, row) => `($${row * 3 + 1}::text, $${row * 3 + 2}::text, $${row * 3 + 3}::int)`).join(', ')}`,
+    lockTasks: (count) => `SELECT id, status, return_value FROM ${table} WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
+    markHasDependents: (count) => `UPDATE ${table} SET has_dependents = true WHERE id IN (${list(count)})`,
+    waitingDependents: `
+      SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
+        FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.task_id
+       WHERE d.depends_on_id = $1::text AND t.status = 'WAITING'
+       ORDER BY t.id
+         FOR UPDATE OF t`,
+    decrementPending: `UPDATE ${table} SET pending_dependencies = pending_dependencies - 1 WHERE id = $1::text`,
+    release: `
+      UPDATE ${table}
+         SET status = 'READY', pending_dependencies = 0, args = COALESCE($1::jsonb, args),
+             run_after = CASE WHEN release_delay_ms IS NULL THEN run_after ELSE ${afterNow('release_delay_ms')} END
+       WHERE id = $2::text AND status = 'WAITING'`,
+    cancelWithError: `
+      UPDATE ${table} SET status = 'CANCELLED', finished_at = now(), errors = errors || jsonb_build_array($1::jsonb)
+       WHERE id = $2::text AND status IN ${PENDING}`,
+    cancelPending: `UPDATE ${table} SET status = 'CANCELLED', finished_at = now() WHERE id = $1::text AND status IN ${PENDING}`,
+    dependencyValues: `
+      SELECT t.return_value FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.depends_on_id
+       WHERE d.task_id = $1::text ORDER BY d.position`,
+    taskArgs: `SELECT args, pipe FROM ${table} WHERE id = $1::text`,
+    lockTask: `SELECT status, has_dependents FROM ${table} WHERE id = $1::text FOR UPDATE`,
+    dependencyIds: `SELECT depends_on_id AS id FROM ${edges} WHERE task_id = $1::text ORDER BY position`,
+    dependentIds: `SELECT task_id AS id FROM ${edges} WHERE depends_on_id = $1::text ORDER BY task_id`,
+    groupRows: `SELECT * FROM ${table} WHERE group_id = $1::text ORDER BY group_position`,
+    forgetTask: `DELETE FROM ${table} WHERE id = $1::text AND status IN (${FINISHED_LITERALS})`,
+    forgetEdges: `DELETE FROM ${edges} WHERE task_id = $1::text`,
   };
 }

@@ -34,7 +34,7 @@ export function postgresScheduleStatements(schedules: string, results: string): 
       UPDATE ${schedules} SET next_run_at = $1::timestamptz, last_run_at = $2::timestamptz, last_task_id = $3::text, updated_at = now()
        WHERE id = $4::text AND next_run_at = $5::timestamptz AND NOT paused`,
     triggered: `UPDATE ${schedules} SET last_run_at = $1::timestamptz, last_task_id = $2::text, updated_at = now() WHERE id = $3::text`,
-    markScheduled: `UPDATE ${results} SET scheduled_at = $1::timestamptz WHERE id = $2::text`,
+    markScheduled: `UPDATE ${results} SET scheduled_at = $1::timestamptz, metadata = $2::jsonb WHERE id = $3::text`,
     taskStatus: `SELECT status FROM ${results} WHERE id = $1::text`,
   };
 }

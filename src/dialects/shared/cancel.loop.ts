@@ -9,6 +9,8 @@ export interface CancelStatements {
   /** RUNNING → cancel_requested; true when it changed the row. */
   cancelRunning(id: string): Promise<boolean>;
   status(id: string): Promise<TaskResultStatus | null>;
+  /** READY or WAITING → CANCELLED for a task that has dependents, cancelled with it in one transaction. */
+  cancelWithDependents(id: string): Promise<boolean>;
 }
 
 /**
@@ -20,7 +22,7 @@ export async function cancelTask(id: string, statements: CancelStatements): Prom
   let status: TaskResultStatus | null = TaskResultStatus.READY;
   for (let round = 0; round < 3; round++) {
     const decision = cancelDecision(status);
-    if (decision === 'cancel' && (await statements.cancelReady(id))) return 'cancelled';
+    if (decision === 'cancel' && ((await statements.cancelReady(id)) || (await statements.cancelWithDependents(id)))) return 'cancelled';
     if (decision !== 'none' && (await statements.cancelRunning(id))) return 'requested';
     status = await statements.status(id);
     if (status === null) return 'missing';

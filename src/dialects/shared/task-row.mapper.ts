@@ -26,8 +26,10 @@ const PROPERTIES: Record<string, keyof TaskRow> = {
   lease_expires_at: 'leaseExpiresAt',
   cancel_requested: 'cancelRequested',
   scheduled_at: 'scheduledAt',
+  group_id: 'groupId',
+  metadata: 'metadata',
 };
-const JSON_COLUMNS = new Set(['args', 'kwargs', 'errors', 'worker_ids', 'progress']);
+const JSON_COLUMNS = new Set(['args', 'kwargs', 'errors', 'worker_ids', 'progress', 'metadata']);
 const DATE_COLUMNS = new Set(['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']);
 
 /** Drivers differ: SQLite and MariaDB hand JSON back as text, PostgreSQL and MySQL as values. */

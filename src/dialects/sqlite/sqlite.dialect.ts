@@ -13,9 +13,12 @@ import type {
 } from '../task-dialect.interface';
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
-import { SQLITE } from './sqlite.statements';
+import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { SqlRunner } from '../workflow-statements.interface';
+import { newSettleReport, SettleReport } from '../shared/dependents.settle';
+import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -28,6 +31,7 @@ const WALK_MS = 1_000;
 export class SqliteDialect implements TaskDialect {
   readonly name = 'sqlite' as const;
   readonly workerUnsupported?: string;
+  readonly workflow = SQLITE_WORKFLOW;
   private readonly claimTexts = new Map<number, string>();
   /** Queues claimed with the walk through every priority (`claim`) until the time given, without trying claimTop first. */
   private readonly walking = new Map<string, number>();
@@ -93,12 +97,21 @@ export class SqliteDialect implements TaskDialect {
 
   async finish(workerId: string, changes: TaskChange[]): Promise<void> {
     if (changes.length === 0) return;
+    const report = newSettleReport();
     await this.connection.immediate(async (tx) => {
-      for (const change of changes) {
-        if (isPlainSuccess(change)) await tx.run(SQLITE.complete, [storedReturnValue(change.returnValue), change.ref.id, workerId, change.ref.attempt]);
-        else await tx.run(SQLITE.finish, finishValues(workerId, change));
-      }
+      for (const change of changes) await this.finishOne(tx, workerId, change, report);
     });
+    announceSettled(this, report);
+  }
+
+  /** One change; a task that has dependents settles them in the same transaction. */
+  private async finishOne(tx: SqliteStatementRunner, workerId: string, change: TaskChange, report: SettleReport): Promise<void> {
+    if (isPlainSuccess(change)) {
+      const completed = await tx.run(SQLITE.complete, [storedReturnValue(change.returnValue), change.ref.id, workerId, change.ref.attempt]);
+      if (completed.changes > 0) return;
+    }
+    const [row] = await tx.all<{ status: string; has_dependents: number }>(SQLITE.finish, finishValues(workerId, change));
+    if (row?.has_dependents) await afterFinish(runnerOf(tx), this, change.ref.id, report, row);
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -113,15 +126,18 @@ export class SqliteDialect implements TaskDialect {
   async rescue(limit: number): Promise<string[]> {
     // Nearly always there is nothing to rescue: find that out without taking the write lock.
     if ((await this.connection.all(SQLITE.expired, [1])).length === 0) return [];
-    return this.connection.immediate(async (tx) => {
+    const report = newSettleReport();
+    const ids = await this.connection.immediate(async (tx) => {
       const rows = await tx.all<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }>(SQLITE.expired, [limit]);
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by },
           new Date(`${row.now.replace(' ', 'T')}Z`));
-        await tx.run(SQLITE.finish, finishValues(row.claimed_by, change));
+        await this.finishOne(tx, row.claimed_by, change, report);
       }
       return rows.map((row) => row.id);
     });
+    announceSettled(this, report);
+    return ids;
   }
 
   cancel(id: string): Promise<CancelOutcome> {
@@ -129,7 +145,13 @@ export class SqliteDialect implements TaskDialect {
       cancelReady: async (taskId) => (await this.connection.run(SQLITE.cancelReady, [taskId])).changes > 0,
       cancelRunning: async (taskId) => (await this.connection.run(SQLITE.cancelRunning, [taskId])).changes > 0,
       status: async (taskId) => (await this.connection.get<{ status: TaskResultStatus }>(SQLITE.status, [taskId]))?.status ?? null,
+      cancelWithDependents: (taskId) => cancelWithDependents(this, taskId),
     });
+  }
+
+  transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
+    if (manager) return work(managerRunner(manager));
+    return this.connection.immediate((tx) => work(runnerOf(tx)));
   }
 
   async progress(workerId: string, ref: AttemptRef, progress: string): Promise<void> {
@@ -144,7 +166,11 @@ export class SqliteDialect implements TaskDialect {
   async prune({ olderThan, statuses, queues, batchSize }: PruneRequest): Promise<number> {
     const sql = SQLITE.prune(statuses.length, queues?.length ?? null);
     const params = [...statuses, ...timeParams(olderThan), ...(queues ?? []), batchSize];
-    return (await this.connection.run(sql, params)).changes;
+    return this.connection.immediate(async (tx) => {
+      const ids = (await tx.all<{ id: string }>(sql, params)).map((row) => row.id);
+      if (ids.length > 0) await tx.run(SQLITE.pruneEdges, [JSON.stringify(ids)]);
+      return ids.length;
+    });
   }
 
   async now(): Promise<Date> {
@@ -195,4 +221,15 @@ function finishValues(workerId: string, change: TaskChange): unknown[] {
   const returnValue = change.returnValue === null ? null : storedReturnValue(change.returnValue);
   return [change.status, isFinished(change.status) ? 1 : 0, returnValue, at, at, delay, delay, error, error, uncharge, uncharge, uncharge,
     change.ref.id, workerId, change.ref.attempt];
+}
+
+/** Reads through `all`, writes through `run` (better-sqlite3 refuses `all` for a statement that returns nothing). */
+function runnerOf(tx: SqliteStatementRunner): SqlRunner {
+  return {
+    query: async <R>(sql: string, params: unknown[]) => {
+      if (/^\s*SELECT\b/i.test(sql) || /\bRETURNING\b/i.test(sql)) return tx.all<R>(sql, params);
+      await tx.run(sql, params);
+      return [];
+    },
+  };
 }

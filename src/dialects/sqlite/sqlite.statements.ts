@@ -1,4 +1,6 @@
 import { INSERT_COLUMNS } from '../shared/insert-columns';
+import type { WorkflowStatements } from '../workflow-statements.interface';
+import { toSqliteDate } from '../shared/task-row.mapper';
 
 /**
  * SQLite's clock, in the format rows are stored in (`YYYY-MM-DD HH:MM:SS.SSS`, UTC, as TypeORM
@@ -38,6 +40,7 @@ const CLAIMED = `status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, leas
            worker_ids = json_insert(worker_ids, '$[#]', ?)`;
 const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at';
 
+const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 const list = (count: number) => Array(count).fill('?').join(', ');
 
 /**
@@ -88,15 +91,16 @@ export const SQLITE = {
                    LIMIT ?`})
     RETURNING ${CLAIMED_COLUMNS}`,
   /**
-   * return_value, id, worker, attempt: the common change, a success, with only the columns it
-   * sets; a cancellation requested before it runs wins (see ifCancelRequested).
+   * return_value, id, worker, attempt: the common change, a success of a task nothing depends on,
+   * with only the columns it sets; a cancellation requested before it runs wins (see
+   * ifCancelRequested). A task with dependents is left to `finish`, which says what to settle.
    */
   complete: `
     UPDATE task_results
        SET status = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'SUCCESSFUL' END,
            return_value = CASE WHEN cancel_requested THEN return_value ELSE ? END,
            finished_at = ${NOW}, claimed_by = NULL, lease_expires_at = NULL
-     WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`,
+     WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ? AND NOT has_dependents`,
   /**
    * status, finished (0/1), return_value, run_at, run_at, delay_ms, delay_ms, error, error,
    * uncharge, uncharge, uncharge, id, worker, attempt (finishValues). Applies a decided change,
@@ -118,7 +122,8 @@ export const SQLITE = {
            worker_ids = CASE WHEN ? THEN json_remove(worker_ids, '$[#-1]') ELSE worker_ids END,
            started_at = CASE WHEN ? AND attempt = 1 THEN NULL ELSE started_at END,
            claimed_by = NULL, lease_expires_at = NULL
-     WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?`,
+     WHERE id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?
+    RETURNING status, has_dependents`,
 
   /** lease_ms, worker, ids (JSON array). */
   renew: `
@@ -132,8 +137,9 @@ export const SQLITE = {
      WHERE status = 'RUNNING' AND lease_expires_at < ${NOW}
      LIMIT ?`,
 
-  /** id. */
-  cancelReady: `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} WHERE id = ? AND status = 'READY'`,
+  /** id: READY or WAITING → CANCELLED, for a task without dependents (one with them cancels them in the same transaction). */
+  cancelReady: `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW}
+                 WHERE id = ? AND status IN ('READY', 'WAITING') AND NOT has_dependents`,
   /** id. */
   cancelRunning: `UPDATE task_results SET cancel_requested = 1 WHERE id = ? AND status = 'RUNNING'`,
   /** id. */
@@ -147,15 +153,57 @@ export const SQLITE = {
   /** id. */
   find: `SELECT * FROM task_results WHERE id = ?`,
 
-  /** statuses…, before_at, before_delay_ms, queues…, limit. */
+  /** statuses…, before_at, before_delay_ms, queues…, limit. Returns the ids deleted. */
   prune: (statuses: number, queues: number | null) => `
     DELETE FROM task_results WHERE id IN (
       SELECT id FROM task_results
        WHERE status IN (${list(statuses)}) AND finished_at < ${TIME}
          ${queues === null ? '' : `AND queue_name IN (${list(queues)})`}
-       LIMIT ?)`,
+       LIMIT ?)
+    RETURNING id`,
+  /** ids (JSON array): the edges from pruned tasks to their dependencies. */
+  pruneEdges: 'DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))',
 
   now: `SELECT ${NOW} AS now`,
 
   schema: `SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'task_results'`,
 } as const;
+
+const WORKFLOW_COLUMNS = `${INSERT_COLUMNS}, group_id, group_position, metadata, pending_dependencies, on_dependency_failure, pipe, release_delay_ms`;
+const PENDING = "('WAITING', 'READY')";
+
+/** The workflow statements of the SQLite dialect (see WorkflowStatements); one writer at a time, so no row locks. */
+export const SQLITE_WORKFLOW: WorkflowStatements = {
+  formatDate: toSqliteDate,
+  insertTasks: (rows) => `
+    INSERT INTO task_results (${WORKFLOW_COLUMNS})
+    VALUES ${Array(rows).fill(`(?, ?, ?, ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?)`).join(', ')}`,
+  insertEdges: (rows) => `INSERT INTO task_dependencies (task_id, depends_on_id, position) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
+  lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)})`,
+  markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
+  waitingDependents: `
+    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
+      FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
+     WHERE d.depends_on_id = ? AND t.status = 'WAITING'
+     ORDER BY t.id`,
+  decrementPending: 'UPDATE task_results SET pending_dependencies = pending_dependencies - 1 WHERE id = ?',
+  release: `
+    UPDATE task_results
+       SET status = 'READY', pending_dependencies = 0, args = COALESCE(json(?), args),
+           run_after = CASE WHEN release_delay_ms IS NULL THEN run_after ELSE ${AFTER_NOW.replace('?', 'release_delay_ms')} END
+     WHERE id = ? AND status = 'WAITING'`,
+  cancelWithError: `
+    UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW}, errors = json_insert(errors, '$[#]', json(?))
+     WHERE id = ? AND status IN ${PENDING}`,
+  cancelPending: `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} WHERE id = ? AND status IN ${PENDING}`,
+  dependencyValues: `
+    SELECT t.return_value FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.depends_on_id
+     WHERE d.task_id = ? ORDER BY d.position`,
+  taskArgs: 'SELECT args, pipe FROM task_results WHERE id = ?',
+  lockTask: 'SELECT status, has_dependents FROM task_results WHERE id = ?',
+  dependencyIds: 'SELECT depends_on_id AS id FROM task_dependencies WHERE task_id = ? ORDER BY position',
+  dependentIds: 'SELECT task_id AS id FROM task_dependencies WHERE depends_on_id = ? ORDER BY task_id',
+  groupRows: 'SELECT * FROM task_results WHERE group_id = ? ORDER BY group_position',
+  forgetTask: `DELETE FROM task_results WHERE id = ? AND status IN ${FINISHED}`,
+  forgetEdges: 'DELETE FROM task_dependencies WHERE task_id = ?',
+};
