@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DataSource } from 'typeorm';
 
 /** One lock for every process that migrates this database through this function. */
@@ -19,17 +21,28 @@ const PG_LOCK_KEY = '1290844189141910771';
  * Resolves with the DataSource, so it fits `TypeOrmModule.forRootAsync({ dataSourceFactory })`.
  */
 export async function runMigrationsExclusively(dataSource: DataSource): Promise<DataSource> {
-  if (!dataSource.isInitialized) await dataSource.initialize();
+  const initialize = async () => {
+    if (!dataSource.isInitialized) await dataSource.initialize();
+  };
   // A string: TypeORM 1.x's types no longer name 'sqlite', which 0.3 applications still use.
   const type: string = dataSource.options.type;
+  // SQLite: the connection is opened under the lock too. The first to open a new file turns it
+  // to WAL, which needs it alone: a process opening it meanwhile would fail with SQLITE_BUSY.
   if (type === 'better-sqlite3') {
-    await withSqliteFileLock(dataSource, () => dataSource.runMigrations());
+    await withSqliteFileLock(dataSource, async () => {
+      await initialize();
+      await dataSource.runMigrations();
+    });
     return dataSource;
   }
   if (type === 'sqlite') {
-    await withSqlite3FileLock(dataSource, () => dataSource.runMigrations());
+    await withSqlite3FileLock(dataSource, async () => {
+      await initialize();
+      await dataSource.runMigrations();
+    });
     return dataSource;
   }
+  await initialize();
   if (type !== 'postgres' && type !== 'mysql' && type !== 'mariadb') {
     await dataSource.runMigrations();
     return dataSource;
@@ -66,6 +79,8 @@ async function withSqliteFileLock(dataSource: DataSource, run: () => Promise<unk
     await run();
     return;
   }
+  // The lock is taken before TypeORM opens the database, which is what creates its folder.
+  mkdirSync(dirname(file), { recursive: true });
   // The constructor TypeORM loaded the database with, so no second copy of the driver is needed.
   const Database = (dataSource.driver as unknown as { sqlite: new (file: string) => SqliteConnection }).sqlite;
   const lock = new Database(`${file}-migrations.lock`);
@@ -97,6 +112,7 @@ async function withSqlite3FileLock(dataSource: DataSource, run: () => Promise<un
     await run();
     return;
   }
+  mkdirSync(dirname(file), { recursive: true });
   const { Database } = (dataSource.driver as unknown as { sqlite: { Database: new (file: string, callback: (error: Error | null) => void) => Sqlite3Database } }).sqlite;
   const lock = await new Promise<Sqlite3Database>((resolve, reject) => {
     const opened: Sqlite3Database = new Database(`${file}-migrations.lock`, (error) => (error ? reject(error) : resolve(opened)));

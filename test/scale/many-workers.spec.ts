@@ -91,7 +91,11 @@ describe(`scale: ${PROCESSES} worker processes, ${TASKS} tasks (${TEST_DB})`, ()
     expect(runsPerTask.size).toBe(TASKS);
     expect(duplicates).toBe(0);
     expect(runsPerPid.size).toBe(PROCESSES);
-    for (const count of runsPerPid.values()) expect(count).toBeGreaterThan(TASKS / PROCESSES / 5);
+    // Every process takes part and none does it all. Not a fair share: the burst lasts about a
+    // second, idle workers all wake at the enqueue's commit, and on two shared cores (SQLite: one
+    // writer at a time, whose lock is not handed out in turn) who claims first is luck.
+    for (const count of runsPerPid.values()) expect(count).toBeGreaterThan(0);
+    expect(Math.max(...runsPerPid.values())).toBeLessThan(TASKS * 0.75);
     // A deadlock or a failed claim is logged by the worker that hit it.
     const output = workers.map((worker) => worker.output()).join('\n');
     expect(output).not.toMatch(/deadlock|Could not claim|Could not record|Lost the lease/i);
