@@ -10,8 +10,11 @@ const { benchSystem, killAll } = require('./runner');
 const report = require('./report');
 const { now } = require('./util');
 
-const ALL_METRICS = ['enqueue_one', 'enqueue_bulk', 'process', 'process_multi', 'latency', 'rss_idle', 'rss_100k'];
-const DEFAULT_METRICS = ALL_METRICS.filter((m) => m !== 'rss_100k');
+const ALL_METRICS = ['enqueue_one', 'enqueue_bulk', 'process', 'process_multi', 'latency', 'rss_idle', 'rss_100k', 'chord', 'chain'];
+// Opt-in: rss_100k (one 100 000-job drain per system) and the workflow metrics (chord, chain),
+// which add minutes to a run and apply to nestjs-tasks and BullMQ only.
+const OPT_IN = ['rss_100k', 'chord', 'chain'];
+const DEFAULT_METRICS = ALL_METRICS.filter((m) => !OPT_IN.includes(m));
 
 const DEFAULTS = {
   n: 10000,
@@ -31,6 +34,9 @@ const DEFAULTS = {
   rssN: 100000,
   rssMaxSeconds: 600,
   pgbossBatch: 50,
+  chordN: 10000,
+  chainN: 1000,
+  workflowMaxSeconds: 300,
   out: path.join(config.BENCH_DIR, 'results'),
 };
 
@@ -44,7 +50,7 @@ const HELP = `Usage: npm run bench -- [flags]     (or: bash bench/run.sh [flags]
                       raw-sql, pg-boss, graphile-worker, bullmq), databases (sqlite, postgres,
                       mysql, redis) or adapter files (raw-sqlite, bullmq-postgres, pgboss, ...)
   --metrics LIST      ${ALL_METRICS.join(',')}
-                      (default: all but rss_100k; 'all' for every one)
+                      (default: all but rss_100k, chord and chain; 'all' for every one)
   --batch B           jobs per bulk-enqueue call (default ${DEFAULTS.batch})
   --latency-n L       latency samples (default ${DEFAULTS.latencyN}), after --latency-warmup ${DEFAULTS.latencyWarmup}
   --gap-ms A,B        random pause between latency enqueues, ms (default ${DEFAULTS.gapMs})
@@ -54,9 +60,13 @@ const HELP = `Usage: npm run bench -- [flags]     (or: bash bench/run.sh [flags]
   --repeat R         run every throughput measurement R times, report the median (default 1)
   --retries K        retry a measurement K times when its server went away in the middle
                       (a restart by someone else); default 1
-  --idle-ms MS        how long the idle worker sits before RSS/latency (default ${DEFAULTS.idleMs})
+  --idle-ms MS        how long the idle worker sits before RSS/latency/workflows (default ${DEFAULTS.idleMs})
   --rss-n N           jobs for rss_100k (default ${DEFAULTS.rssN}), capped by --rss-max-seconds ${DEFAULTS.rssMaxSeconds}
   --pgboss-batch B    pg-boss work() batchSize (default ${DEFAULTS.pgbossBatch})
+  --chord-n N         members of the chord metric (default ${DEFAULTS.chordN}); BullMQ: children of one parent
+  --chain-n N         steps of the chain metric (default ${DEFAULTS.chainN}); BullMQ: levels of a nested flow
+  --workflow-max-seconds S
+                      time cap for one chord or chain; beyond it the metric fails (default ${DEFAULTS.workflowMaxSeconds})
   --out DIR           results folder (default bench/results)
   --report FILE       only redraw latest.md/latest.svg from an earlier results .jsonl
   --list              list the systems and exit
@@ -102,6 +112,9 @@ function parseArgs(argv) {
   const bad = o.metrics.filter((m) => !ALL_METRICS.includes(m));
   if (bad.length) throw new Error(`--metrics: unknown ${bad.join(', ')}; known: ${ALL_METRICS.join(', ')}`);
   if (o.n < 1 || o.procs < 1 || o.batch < 1 || o.repeat < 1) throw new Error('--n, --procs, --batch and --repeat must be at least 1');
+  if (!Number.isInteger(o.chordN) || o.chordN < 1) throw new Error('--chord-n must be a whole number, at least 1');
+  // A chain of one step is refused by nestjs-tasks (InvalidTaskError) and is no chain in BullMQ either.
+  if (!Number.isInteger(o.chainN) || o.chainN < 2) throw new Error('--chain-n must be a whole number, at least 2');
   return o;
 }
 
@@ -140,7 +153,8 @@ async function main() {
   const runId = started.toISOString().replace(/[:.]/g, '-').replace('Z', '');
   const loadBefore = os.loadavg()[0];
   console.log(`nestjs-tasks bench · run ${runId}`);
-  console.log(`  n=${opts.n} c=${opts.c.join(',')} procs=${opts.procs} metrics=${opts.metrics.join(',')} poll=${opts.pollMs}ms repeat=${opts.repeat}`);
+  const sizes = [opts.metrics.includes('chord') ? ` chord-n=${opts.chordN}` : '', opts.metrics.includes('chain') ? ` chain-n=${opts.chainN}` : ''].join('');
+  console.log(`  n=${opts.n}${sizes} c=${opts.c.join(',')} procs=${opts.procs} metrics=${opts.metrics.join(',')} poll=${opts.pollMs}ms repeat=${opts.repeat}`);
   const servers = await config.ensureServers(cfg);
   console.log(`  servers: ${['postgres', 'mysql', 'redis'].map((s) => `${s}=${servers[s] === true ? servers.versions[s] : 'DOWN'}`).join(' ')} sqlite=${servers.versions.sqlite}`);
   console.log(`  load average before: ${loadBefore.toFixed(2)} on ${os.cpus().length} cores`);
@@ -199,7 +213,7 @@ async function main() {
       ...Object.fromEntries(Object.entries(servers.versions).map(([k, v]) => [k === 'mysql' ? 'mariadb/mysql' : k, v])),
     },
     opts: Object.fromEntries(
-      ['n', 'c', 'procs', 'batch', 'metrics', 'latencyN', 'latencyWarmup', 'gapMs', 'pollMs', 'maxSeconds', 'repeat', 'retries', 'idleMs', 'rssN', 'pgbossBatch'].map((k) => [k, opts[k]]),
+      ['n', 'c', 'procs', 'batch', 'metrics', 'latencyN', 'latencyWarmup', 'gapMs', 'pollMs', 'maxSeconds', 'repeat', 'retries', 'idleMs', 'rssN', 'pgbossBatch', 'chordN', 'chainN', 'workflowMaxSeconds'].map((k) => [k, opts[k]]),
     ),
     skipped,
     failed,
@@ -218,16 +232,36 @@ async function main() {
 }
 
 function printTables(rows) {
-  if (!rows.length) return;
-  console.log(report.textTable(report.table(rows)));
-  const ratio = report.ratios(rows);
-  if (ratio.body.length) {
-    console.log('\nraw-SQL baseline ÷ system, same database (how many times faster plain SQL is):');
-    console.log(report.textTable(ratio));
+  if (report.mainRows(rows).length) {
+    console.log(report.textTable(report.table(rows)));
+    const ratio = report.ratios(rows);
+    if (ratio.body.length) {
+      console.log('\nraw-SQL baseline ÷ system, same database (how many times faster plain SQL is):');
+      console.log(report.textTable(ratio));
+    }
+  }
+  if (rows.some(report.isWorkflow)) {
+    console.log('\nworkflows, seconds from the start of the enqueue call:');
+    console.log(report.textTable(report.workflowTable(rows)));
+    const ratio = report.workflowRatios(rows);
+    if (ratio.body.length) {
+      console.log("\nBullMQ's time ÷ nestjs-tasks' time (2.0× = nestjs-tasks takes half as long):");
+      console.log(report.textTable(ratio));
+    }
   }
 }
 
+/**
+ * latest.md and latest.svg show the main metrics; a run without any (`--metrics chord,chain`)
+ * leaves them as they are. The workflow metrics go to workflows.md (and into latest.md too when
+ * the run measured both).
+ */
 function writeReports(rows, meta, outDir) {
+  if (rows.some(report.isWorkflow)) {
+    fs.writeFileSync(path.join(outDir, 'workflows.md'), workflowMarkdown(rows, meta));
+    console.log(`wrote ${path.relative(process.cwd(), path.join(outDir, 'workflows.md'))}`);
+  }
+  if (!report.mainRows(rows).length) return;
   const o = meta.opts || {};
   const c = Array.isArray(o.c) ? o.c : [o.c];
   const subtitle = o.n
@@ -287,6 +321,62 @@ function markdown(rows, meta) {
     lines.push('');
     lines.push(report.mdTable(ratio));
   }
+  if (rows.some(report.isWorkflow)) {
+    lines.push('');
+    lines.push(...workflowSection(rows, '##'));
+  }
+  lines.push(...notMeasured(meta));
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** The workflow tables, with a heading of level `h`. */
+function workflowSection(rows, h) {
+  const lines = [];
+  lines.push(`${h} Workflows: chord and chain`);
+  lines.push('');
+  lines.push(
+    'Seconds from the start of the one call that stores the workflow to the start of the job that ends it: a chord\'s callback ' +
+      "(BullMQ: the parent of a flow with that many children), a chain's last step (BullMQ: the top parent of a flow nested that many levels deep). " +
+      'One worker process, idle when the workflow arrives. What each column means: [bench/README.md](../README.md#workflow-metrics-chord-and-chain).',
+  );
+  lines.push('');
+  lines.push(report.mdTable(report.workflowTable(rows)));
+  const ratio = report.workflowRatios(rows);
+  if (ratio.body.length) {
+    lines.push('');
+    lines.push("BullMQ's time divided by nestjs-tasks' time (2.0× = nestjs-tasks takes half as long; below 1× it takes longer).");
+    lines.push('');
+    lines.push(report.mdTable(ratio));
+  }
+  return lines;
+}
+
+function workflowMarkdown(rows, meta) {
+  const o = meta.opts || {};
+  const c = Array.isArray(o.c) ? o.c : [o.c];
+  const lines = [];
+  lines.push('# Workflow benchmark results (latest run)');
+  lines.push('');
+  lines.push(
+    `Run \`${meta.runId}\`, ${String(meta.started).slice(0, 19).replace('T', ' ')} UTC, ${Number(meta.elapsed).toFixed(0)} s in all, on ${meta.machine}` +
+      (meta.load && meta.load.before !== undefined ? ` (1-minute load average ${meta.load.before.toFixed(2)} before, ${meta.load.after.toFixed(2)} after).` : '.'),
+  );
+  lines.push(`Versions: ${Object.entries(meta.versions).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  lines.push('');
+  lines.push(
+    `Settings: \`--chord-n ${o.chordN} --chain-n ${o.chainN} --c ${Math.max(...c)} --poll-ms ${o.pollMs} --idle-ms ${o.idleMs} --repeat ${o.repeat}\`` +
+      ` (metrics: ${(o.metrics || []).join(', ')}). Raw rows: \`${meta.jsonl}\`.`,
+  );
+  lines.push('');
+  lines.push(...workflowSection(rows, '##'));
+  lines.push(...notMeasured(meta));
+  lines.push('');
+  return lines.join('\n');
+}
+
+function notMeasured(meta) {
+  const lines = [];
   if (meta.skipped.length || meta.failed.length) {
     lines.push('');
     lines.push('## Not measured');
@@ -302,8 +392,7 @@ function markdown(rows, meta) {
     lines.push('');
     for (const r of meta.retried) lines.push(`- \`${r.id}\`: ${r.reason}`);
   }
-  lines.push('');
-  return lines.join('\n');
+  return lines;
 }
 
 for (const sig of ['SIGINT', 'SIGTERM']) {

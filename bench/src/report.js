@@ -10,6 +10,11 @@ const COLORS = {
 };
 const DB_ORDER = ['sqlite', 'postgres', 'mysql', 'redis'];
 const SYS_ORDER = ['nestjs-tasks', 'raw-sql', 'pg-boss', 'graphile-worker', 'bullmq'];
+// The workflow metrics have a table of their own (workflowTable); the main table, the ratios
+// against raw SQL and the chart leave them out.
+const WORKFLOW_METRICS = ['chord', 'chord_enqueue', 'chain', 'chain_enqueue'];
+const isWorkflow = (r) => WORKFLOW_METRICS.includes(r.metric);
+const mainRows = (rows) => rows.filter((r) => !isWorkflow(r));
 
 /** The columns present in `rows`, in a fixed order. */
 function columns(rows) {
@@ -45,13 +50,15 @@ function fmtValue(row, kind) {
   let s;
   if (kind === 'rate') s = v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1);
   else if (kind === 'ms') s = v >= 100 ? Math.round(v).toString() : v.toFixed(1);
+  else if (kind === 's') s = (v / 1000).toFixed(v >= 100_000 ? 0 : v >= 1000 ? 2 : 3); // stored in ms
   else s = v.toFixed(0);
   if (row.partial) s += '*';
   if (row.leftPending) s += '!';
   return s;
 }
 
-function table(rows) {
+function table(all) {
+  const rows = mainRows(all);
   const cols = columns(rows);
   const header = ['system', 'db', ...cols.map((c) => c.title)];
   const body = systemsOf(rows).map((s) => {
@@ -62,7 +69,8 @@ function table(rows) {
 }
 
 /** raw ÷ system per throughput column, for systems on a database with a raw-SQL row. */
-function ratios(rows) {
+function ratios(all) {
+  const rows = mainRows(all);
   const cols = columns(rows).filter((c) => c.kind === 'rate');
   const out = [];
   for (const s of systemsOf(rows)) {
@@ -100,7 +108,8 @@ function esc(s) {
 }
 
 /** Small multiples of horizontal bars, log scale, one panel per metric column. */
-function svg(rows, meta) {
+function svg(all, meta) {
+  const rows = mainRows(all);
   const cols = columns(rows).filter((c) => c.kind !== 'mb' || rows.some((r) => c.pick(r)));
   const systems = systemsOf(rows);
   const panelW = 600;
@@ -191,4 +200,63 @@ function svg(rows, meta) {
   return out.join('\n');
 }
 
-module.exports = { table, ratios, textTable, mdTable, svg, columns };
+function size(n) {
+  return n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n);
+}
+
+function workflowColumns(rows) {
+  const cols = [];
+  for (const [kind, ending] of [
+    ['chord', 'callback'],
+    ['chain', 'last step'],
+  ]) {
+    const row = rows.find((r) => r.metric === kind || r.metric === `${kind}_enqueue`);
+    if (!row) continue;
+    const label = `${kind} ${size(row.n)}`;
+    cols.push({ key: `${kind}_enqueue`, title: `${label} enqueue s`, pick: (r) => r.metric === `${kind}_enqueue`, kind: 's' });
+    cols.push({ key: kind, title: `${label} → ${ending} s`, pick: (r) => r.metric === kind, kind: 's' });
+  }
+  return cols;
+}
+
+/** chord / chain: seconds from the start of the enqueue call (and of the enqueue alone). */
+function workflowTable(all) {
+  const rows = all.filter(isWorkflow);
+  const cols = workflowColumns(rows);
+  const body = systemsOf(rows).map((s) => {
+    const mine = rows.filter((r) => `${r.system}:${r.db}` === s.key);
+    return [s.system, s.db, ...cols.map((c) => fmtValue(mine.find(c.pick), c.kind))];
+  });
+  return { header: ['system', 'db', ...cols.map((c) => c.title)], body, cols };
+}
+
+/**
+ * BullMQ's time ÷ nestjs-tasks' time, for each nestjs-tasks database against BullMQ on Redis and
+ * on PostgreSQL (2.0× = nestjs-tasks is done in half the time).
+ */
+function workflowRatios(all) {
+  const rows = all.filter(isWorkflow);
+  const cols = workflowColumns(rows);
+  const peers = ['redis', 'postgres'].filter((db) => rows.some((r) => r.system === 'bullmq' && r.db === db));
+  const body = [];
+  for (const s of systemsOf(rows).filter((x) => x.system === 'nestjs-tasks')) {
+    const mine = rows.filter((r) => `${r.system}:${r.db}` === s.key);
+    for (const db of peers) {
+      const peer = rows.filter((r) => r.system === 'bullmq' && r.db === db);
+      body.push([
+        `nestjs-tasks:${s.db}`,
+        `bullmq:${db}`,
+        ...cols.map((c) => {
+          const a = peer.find(c.pick);
+          const b = mine.find(c.pick);
+          if (!a || !b || !a.value || !b.value) return '–';
+          const x = a.value / b.value;
+          return `${x.toFixed(x >= 10 ? 0 : x >= 1 ? 1 : 2)}×`;
+        }),
+      ]);
+    }
+  }
+  return { header: ['system', 'against', ...cols.map((c) => c.title.replace(/ s$/, ''))], body };
+}
+
+module.exports = { table, ratios, textTable, mdTable, svg, columns, workflowTable, workflowRatios, isWorkflow, mainRows };

@@ -233,6 +233,12 @@ async function benchSystem(system, opts, emit) {
     if (m.has('rss_100k')) {
       await measure('rss_100k', (out) => rssRun(system, driver, opts, out, log), { repeat: 1 });
     }
+    for (const kind of ['chord', 'chain']) {
+      if (!m.has(kind)) continue;
+      // Only some systems have workflows; for the others the metric does not apply (not a failure).
+      if (!system.workflows) log(`${kind.padEnd(16)} not measured: no workflows in ${system.name}`);
+      else await measure(kind, (out) => workflowRun(system, driver, opts, kind, out, log));
+    }
     return { failures, recoveries };
   } finally {
     if (driver) await driver.close();
@@ -289,6 +295,7 @@ async function waitForCount(workers, target, deadline, stallMs = 10_000) {
       lastMove = now();
     }
     const allFinished = stats.every((s) => s.finished);
+    const mark = stats.map((s) => s.mark).find(Boolean) || null;
     const stalled = now() - lastMove > stallMs;
     if (count >= target || now() > deadline || allFinished || stalled) {
       return {
@@ -296,6 +303,8 @@ async function waitForCount(workers, target, deadline, stallMs = 10_000) {
         first: count ? Math.min(...stats.filter((s) => s.count).map((s) => s.first)) : 0,
         last: Math.max(...stats.map((s) => s.last)),
         rss: stats.map((s) => s.rss),
+        mark,
+        valuesMs: stats.reduce((a, s) => a + (s.valuesMs || 0), 0),
         timedOut: count < target,
         why: count >= target ? 'done' : allFinished ? 'finished' : stalled ? 'stalled' : 'deadline',
       };
@@ -390,6 +399,49 @@ async function rssRun(system, driver, opts, rowOut, log) {
     const { rss } = await w.call('rss');
     rowOut('rss_100k', r.count, c, mb(rss), 'MB', r.timedOut ? { partial: true } : {});
     log(`rss after ${r.count} jobs: ${mb(rss)} MB (${((r.last - go) / 1000).toFixed(1)} s)${r.timedOut ? ' [time cap]' : ''}`);
+  } finally {
+    await w.close();
+  }
+}
+
+/**
+ * chord / chain: one long-running worker process at the largest c sits idle for --idle-ms, so
+ * its start-up is out of the measurement. Then the driver stores the whole workflow in one call
+ * (chord: --chord-n members and a callback; chain: --chain-n steps). The metric runs from the
+ * start of that call to the start of the job that ends the workflow (the chord's callback, the
+ * chain's last step), both read on the same monotonic clock in two processes.
+ */
+async function workflowRun(system, driver, opts, kind, rowOut, log) {
+  const n = kind === 'chord' ? opts.chordN : opts.chainN;
+  const total = kind === 'chord' ? n + 1 : n; // jobs that run: the members and the callback, or the steps
+  // What the ending job must have received: all n member values, or the index of the step before it.
+  const expected = kind === 'chord' ? n : n - 2;
+  const c = Math.max(...opts.c);
+  await driver.call('setup');
+  const [w] = await startWorkers(system, opts, 1);
+  try {
+    await w.call('startWorker', { concurrency: c, mode: 'idle' });
+    await sleep(opts.idleMs);
+    const cap = opts.workflowMaxSeconds * 1000;
+    const e = await driver.call('enqueueWorkflow', { kind, n }, cap + 60_000);
+    const r = await waitForCount([w], total, e.start + cap, 30_000);
+    if (!r.mark || r.count < total) {
+      const why = r.why === 'deadline' ? `not done within --workflow-max-seconds ${opts.workflowMaxSeconds}` : r.why === 'stalled' ? 'no progress for 30 s' : r.why;
+      throw new Error(`${why}: ${r.count} of ${total} jobs ran${r.mark ? '' : `, the ${kind === 'chord' ? 'callback' : 'last step'} did not start`}`);
+    }
+    if (r.mark.received !== expected) {
+      throw new Error(`the ${kind === 'chord' ? 'callback received' : 'last step received'} ${JSON.stringify(r.mark.received)}, expected ${expected}`);
+    }
+    const ms = r.mark.at - e.start;
+    const extra = { firstJobMs: Math.round((r.first - e.start) * 10) / 10, valuesMs: Math.round(r.valuesMs * 10) / 10 };
+    if (r.count > total) extra.duplicates = r.count - total;
+    rowOut(`${kind}_enqueue`, n, c, e.ms, 'ms');
+    rowOut(kind, n, c, ms, 'ms', extra);
+    const ending = kind === 'chord' ? 'callback start' : 'last step start';
+    log(
+      `${`${kind} n=${n}`.padEnd(16)} enqueue → ${ending} ${(ms / 1000).toFixed(2)} s (enqueue ${(e.ms / 1000).toFixed(2)} s, first job after ${extra.firstJobMs} ms` +
+        `${r.valuesMs ? `, reading values ${(r.valuesMs / 1000).toFixed(2)} s` : ''})${extra.duplicates ? ` [${extra.duplicates} duplicates]` : ''}`,
+    );
   } finally {
     await w.close();
   }

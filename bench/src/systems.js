@@ -14,7 +14,13 @@ const SYSTEMS = [
   { name: 'nestjs-tasks', db: 'mysql', server: 'mysql', file: 'nestjs-tasks' },
   { name: 'raw-sql', db: 'mysql', server: 'mysql', file: 'raw-mysql' },
   { name: 'bullmq', db: 'redis', server: 'redis', file: 'bullmq-redis' },
-].map((s) => ({ ...s, id: `${s.name}:${s.db}`, module: path.join(__dirname, '..', 'systems', `${s.file}.js`) }));
+].map((s) => ({
+  ...s,
+  id: `${s.name}:${s.db}`,
+  module: path.join(__dirname, '..', 'systems', `${s.file}.js`),
+  // Whether the chord / chain metrics apply: nestjs-tasks workflows and BullMQ flows.
+  workflows: s.name === 'nestjs-tasks' || s.name === 'bullmq',
+}));
 
 const ALIASES = {
   raw: 'raw-sql',

@@ -100,13 +100,35 @@ module.exports = {
         onJobHook(payload);
         return null;
       }
+
+      // Workflow metrics (chord, chain). A chord member returns a small value ...
+      async member(i) {
+        onJobHook(null);
+        return i;
+      }
+
+      // ... and the chord's callback, a pipe() step, receives all of them, in order.
+      async collect(values) {
+        onJobHook({ mark: 1, received: Array.isArray(values) ? values.length : -1 });
+        return null;
+      }
+
+      // A chain step: a pipe() of the previous step, which returned its index. The last step
+      // reports what it received, so the runner can check the values went through.
+      async step(previous, i, last) {
+        onJobHook(i === last ? { mark: 1, received: previous } : null);
+        return i;
+      }
     }
     Injectable()(NoopTasks);
-    Reflect.defineMetadata('design:paramtypes', [Object], NoopTasks.prototype, 'noop');
-    Reflect.defineMetadata('design:returntype', Promise, NoopTasks.prototype, 'noop');
-    const desc = Object.getOwnPropertyDescriptor(NoopTasks.prototype, 'noop');
-    const decorated = lib.Task()(NoopTasks.prototype, 'noop', desc);
-    if (decorated) Object.defineProperty(NoopTasks.prototype, 'noop', decorated);
+    const paramtypes = { noop: [Object], member: [Number], collect: [Array], step: [Number, Number, Number] };
+    for (const [method, types] of Object.entries(paramtypes)) {
+      Reflect.defineMetadata('design:paramtypes', types, NoopTasks.prototype, method);
+      Reflect.defineMetadata('design:returntype', Promise, NoopTasks.prototype, method);
+      const desc = Object.getOwnPropertyDescriptor(NoopTasks.prototype, method);
+      const decorated = lib.Task()(NoopTasks.prototype, method, desc);
+      if (decorated) Object.defineProperty(NoopTasks.prototype, method, decorated);
+    }
 
     class BenchModule {}
     Module({
@@ -123,9 +145,13 @@ module.exports = {
     const repo = dataSource.getRepository(lib.TaskResult);
     const S = lib.TaskResultStatus || { READY: 'READY', RUNNING: 'RUNNING' };
 
+    // Workflows store their edges in task_dependencies (a build without workflows has no such table).
+    const hasWorkflows = typeof lib.call === 'function' && typeof lib.pipe === 'function';
+
     return {
       async setup() {
         await repo.clear();
+        if (hasWorkflows) await dataSource.query(ctx.db === 'sqlite' ? 'DELETE FROM task_dependencies' : 'TRUNCATE TABLE task_dependencies');
       },
       async enqueueOne(payload) {
         await tasks.enqueue(NoopTasks, 'noop', [payload]);
@@ -136,6 +162,26 @@ module.exports = {
           'noop',
           payloads.map((p) => [p]),
         );
+      },
+      /**
+       * chord: `n` members and a pipe() callback that receives their values, one group() call.
+       * chain: `n` steps, a call() then n − 1 pipe() steps, one chain() call.
+       * The calls are built here, untimed; the returned function is the timed enqueue.
+       */
+      workflow(kind, n) {
+        if (!hasWorkflows) throw new Error('this nestjs-tasks build has no workflows (call/pipe)');
+        const { call, pipe } = lib;
+        if (kind === 'chord') {
+          const members = Array.from({ length: n }, (_, i) => call(NoopTasks, 'member', [i]));
+          const then = pipe(NoopTasks, 'collect', []);
+          return () => tasks.group(members, { then });
+        }
+        if (kind === 'chain') {
+          const steps = [call(NoopTasks, 'step', [-1, 0, n - 1])];
+          for (let i = 1; i < n; i++) steps.push(pipe(NoopTasks, 'step', [i, n - 1]));
+          return () => tasks.chain(steps);
+        }
+        throw new Error(`unknown workflow ${kind}`);
       },
       async pending() {
         return repo.createQueryBuilder('t').where('t.status IN (:...s)', { s: [S.READY, S.RUNNING] }).getCount();

@@ -118,7 +118,12 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
       }
       return result;
     });
-    const announce = this.announcement(rows.filter((_, index) => stored[index].status === TaskResultStatus.READY), results);
+    const ready = rows.filter((_, index) => stored[index].status === TaskResultStatus.READY);
+    const announceHere = this.announcement(ready, results);
+    const announce = () => {
+      announceHere();
+      this.dialect.announce?.([...new Set(ready.map((row) => row.queueName))]);
+    };
     const runner = manager?.queryRunner;
     if (runner?.isTransactionActive) this.afterCommit.defer(runner, announce);
     else announce();

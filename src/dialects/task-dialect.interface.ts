@@ -116,6 +116,11 @@ export interface TaskDialect {
    * some tasks, unknown which). Resolves with an unsubscribe.
    */
   listen?(onEnqueued: (queue: string | null) => void, onFinished?: (id: string | null) => void): Promise<() => Promise<void>>;
+  /**
+   * Tells workers of other processes, where the database can push it (optional), that tasks of
+   * `queues` were stored and committed by a statement other than `insert` (a workflow's).
+   */
+  announce?(queues: readonly string[]): void;
   close(): Promise<void>;
   /** Told the queue of each dependent a finish or cancellation released (set by the backend, to wake its workers). */
   released?: (queue: string) => void;

@@ -67,7 +67,8 @@ describe(`the scheduler across worker processes (${TEST_DB})`, () => {
     await t.tasks.resumeSchedule('paused');
     const resumedAt = Date.now();
     await started(restarted);
-    await sleep(Math.max(0, begin + 10 * SECOND - Date.now()));
+    // 20 s of ticks with the processes up.
+    await sleep(Math.max(0, begin + 20 * SECOND - Date.now()));
 
     // Everything down for 5 s and more, then one process again.
     await killWorkers();

@@ -65,21 +65,22 @@ describe('workflows across worker processes', () => {
     expect((await chord.refresh()).counts[TaskResultStatus.SUCCESSFUL]).toBe(12);
   }, 3 * WORKER_START_MS);
 
-  it('4 worker processes drain a chord of 2 000: every member once, the callback once, after all of them', async () => {
-    const chord = await t.tasks.group(Array.from({ length: 2000 }, (_, i) => call(ProcessTasks, 'record', [`m${i}`])),
+  const MEMBERS = 5000;
+  it('4 worker processes drain a chord of 5 000: every member once, the callback once, after all of them', async () => {
+    const chord = await t.tasks.group(Array.from({ length: MEMBERS }, (_, i) => call(ProcessTasks, 'record', [`m${i}`])),
       { then: pipe(ProcessTasks, 'collect', ['all']) });
     const workers = Array.from({ length: 4 }, (_, i) =>
       spawnWorker(db, ['--batch', '--concurrency', '10', '--worker-id', `w${i}`], { TASKS_TEST_LOG: logFile }));
     await Promise.all(workers.map((worker) => worker.exited));
     // A batch worker may exit before the callback was released by another: drain what is left.
     await t.worker.run({ batch: true });
-    expect(await chord.callback!.wait({ timeout: WORKER_START_MS })).toBe('all:2000');
+    expect(await chord.callback!.wait({ timeout: WORKER_START_MS })).toBe(`all:${MEMBERS}`);
     const log = runs();
     const members = new Set(chord.results.map((member) => member.id));
     const memberRuns = log.filter(([e, id]) => e === 'run' && members.has(id));
-    expect(memberRuns).toHaveLength(2000);
-    expect(new Set(memberRuns.map(([, id]) => id)).size).toBe(2000);
+    expect(memberRuns).toHaveLength(MEMBERS);
+    expect(new Set(memberRuns.map(([, id]) => id)).size).toBe(MEMBERS);
     expect(log.filter(([e]) => e.startsWith('callback'))).toHaveLength(1);
-    expect(log[log.length - 1][0]).toBe('callback:2000');
+    expect(log[log.length - 1][0]).toBe(`callback:${MEMBERS}`);
   }, 3 * WORKER_START_MS);
 });

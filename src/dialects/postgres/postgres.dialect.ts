@@ -272,6 +272,10 @@ export class PostgresDialect implements TaskDialect {
     if (!rows[0]?.found) throw missingTableError();
   }
 
+  announce(queues: readonly string[]): void {
+    for (const queue of queues) this.notifier.send(ENQUEUED_CHANNEL, queue);
+  }
+
   async listen(onEnqueued: (queue: string) => void, onFinished?: (id: string) => void): Promise<() => Promise<void>> {
     const listener = new PgNotificationListener(this.pool, (notification) => {
       if (notification.channel === ENQUEUED_CHANNEL) {
