@@ -156,7 +156,14 @@ class WorkerRun {
     this.logger.log(`Worker ${workerId} started: queues ${queues?.join(', ') ?? '*'}, concurrency ${concurrency}.`);
     const unsubscribe = [
       this.events.onEnqueued((queue) => {
-        if (!queues || queue === null || queues.includes(queue)) this.wake();
+        if (queue === null) {
+          // Some commit to the database, maybe a task: worth a claim only to a worker that has
+          // nothing to run. A busy one claims when a slot frees; woken early, it would claim in
+          // small batches.
+          if (this.active.size === 0 && this.buffer.length === 0) this.wake();
+        } else if (!queues || queues.includes(queue)) {
+          this.wake();
+        }
       }),
       this.events.onCancelRequested((id) => this.abortTask(id, AbortCause.CANCELLED)),
     ];

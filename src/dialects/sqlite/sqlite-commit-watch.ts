@@ -2,10 +2,11 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 
 /**
- * The fewest milliseconds between two reports: an application committing other tables
- * continuously would otherwise have an idle worker claim after every one of its commits.
+ * How long the watch rests after a report. A busy process commits thousands of times a second,
+ * and each commit is several writes: a watch left open would cost the worker a callback for every
+ * one of them, which measured as a tenth of its throughput.
  */
-export const COMMIT_WATCH_MIN_MS = 2;
+export const COMMIT_WATCH_REST_MS = 5;
 
 /**
  * Reports commits to a SQLite file by any process, as they happen. SQLite has no notifications,
@@ -13,37 +14,44 @@ export const COMMIT_WATCH_MIN_MS = 2;
  * without WAL, the database file), which the kernel reports to a file watch. A transaction that
  * changes nothing writes nothing, so an idle worker's empty claims never wake another.
  *
- * The directory is watched rather than the files: the WAL file comes and goes. Reports are
- * spaced `COMMIT_WATCH_MIN_MS` apart, always with one after the last write, so the write that
- * completes a commit is reported even when those before it were not. Returns the stop function,
- * or null where the platform cannot watch (the worker's poll still finds every task).
+ * The first write reports at once; the watch then closes for COMMIT_WATCH_REST_MS and reports
+ * again when it reopens, for what was written meanwhile (the rest of that commit, others). The
+ * directory is watched rather than the files: the WAL file comes and goes. Returns the stop
+ * function, or null where the platform cannot watch (the worker's poll still finds every task).
  */
 export function watchCommits(file: string, onCommit: () => void): (() => void) | null {
   const path = resolve(file);
   const names = new Set([basename(path), `${basename(path)}-wal`]);
-  let last = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const report = () => {
-    timer = undefined;
-    last = Date.now();
+  let watcher: FSWatcher | undefined;
+  let resting: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const open = (): boolean => {
+    try {
+      watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
+        if (name !== null && !names.has(String(name))) return;
+        watcher?.close();
+        watcher = undefined;
+        resting = setTimeout(reopen, COMMIT_WATCH_REST_MS);
+        onCommit();
+      });
+    } catch {
+      return false;
+    }
+    // A watch that fails later (the directory removed) ends quietly, as one that never started.
+    watcher.on('error', () => watcher?.close());
+    return true;
+  };
+  const reopen = () => {
+    resting = undefined;
+    if (stopped || !open()) return;
     onCommit();
   };
-  let watcher: FSWatcher;
-  try {
-    watcher = watch(dirname(path), { persistent: false }, (_event, name) => {
-      if (name !== null && !names.has(String(name))) return;
-      if (timer) return;
-      const wait = last + COMMIT_WATCH_MIN_MS - Date.now();
-      if (wait <= 0) report();
-      else timer = setTimeout(report, wait);
-    });
-  } catch {
-    return null;
-  }
-  // A watch that fails later (the directory removed) ends quietly, as one that never started.
-  watcher.on('error', () => watcher.close());
+
+  if (!open()) return null;
   return () => {
-    clearTimeout(timer);
-    watcher.close();
+    stopped = true;
+    clearTimeout(resting);
+    watcher?.close();
   };
 }
