@@ -37,7 +37,8 @@ describe('workflows across worker processes', () => {
     const chain = await t.tasks.chain([call(ProcessTasks, 'step', [0, 150]), ...Array.from({ length: 5 }, () => pipe(ProcessTasks, 'step', [150]))] as const);
     const chord = await t.tasks.group(Array.from({ length: 12 }, () => call(ProcessTasks, 'sleep', [250])),
       { then: pipe(ProcessTasks, 'collect', ['chord']) });
-    const flags = ['--concurrency', '4', '--lease-duration', '1500', '--interval', '50'];
+    // A lease long enough that a worker slowed down by a busy machine keeps its attempts.
+    const flags = ['--concurrency', '4', '--lease-duration', '3000', '--interval', '50'];
     const victim = spawnWorker(db, flags, { TASKS_TEST_LOG: logFile });
     // Killed while steps and members are running, some of each done.
     await waitUntil(() => count('end', chain.results[1].id) === 1 && runs().filter(([e]) => e === 'end').length >= 5, WORKER_START_MS);
