@@ -2,19 +2,8 @@ import type { TaskResult } from '../entities/task-result.entity';
 import type { NewTaskRow } from '../dialects/task-dialect.interface';
 import type { TaskSchedule } from './task-schedule.interface';
 
-/** A schedule as written: its definition, without the times the store keeps. */
-export interface ScheduleDefinition {
-  id: string;
-  taskName: string;
-  isStatic: boolean;
-  cron: string;
-  timeZone: string;
-  args: unknown[];
-  queueName: string | null;
-  priority: number | null;
-  backfill: number;
-  overlap: boolean;
-}
+/** A schedule as written: its definition, without the state and times the store keeps. */
+export type ScheduleDefinition = Omit<TaskSchedule, 'paused' | 'nextRunAt' | 'lastRunAt' | 'lastTaskId' | 'createdAt' | 'updatedAt'>;
 
 /** Where schedules live: the database (task_schedules), or memory for the `immediate` and `dummy` backends. */
 export interface ScheduleStore {
