@@ -16,12 +16,15 @@ export type { RunWorkerOptions } from './worker/run-worker';
 export { parseWorkerFlags } from './worker/worker-flags';
 export {
   TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000, Workflows1765065600000,
+  QueueLimits1765238400000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
 export { TaskGroup } from './workflows/task-group';
 export { TaskChain } from './workflows/task-chain';
 export type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
+export type { TaskQueueInfo } from './queues/task-queue.interface';
+export type { QueueLimits, QueuesOption, RateLimit } from './limits/queue-limits';
 export { SCHEDULER_INTERVAL_NAME } from './schedules/task.scheduler';
 export { runMigrationsExclusively } from './run-migrations-exclusively';
 export { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
+import { resolveQueues } from './limits/queue-limits';
 import type { TaskResult } from './entities/task-result.entity';
 import type { TaskBackend } from './backends/task-backend.interface';
 import type { NewTaskRow } from './dialects/task-dialect.interface';
@@ -22,6 +23,8 @@ import { taskContextStorage, TaskContext } from './task-context';
 import { FINISHED_STATUSES, TaskResultStatus } from './task-result-status.enum';
 import { afterNow, NOW, TaskTime } from './core/task-time';
 import { TaskSchedules } from './schedules/task-schedules.service';
+import { TaskQueues } from './queues/task-queues.service';
+import type { TaskQueueInfo } from './queues/task-queue.interface';
 import type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
@@ -39,9 +42,11 @@ export class TaskService {
     private readonly registry: TaskRegistry,
     @Inject(TASKS_MODULE_OPTIONS) options: TasksModuleOptions,
     private readonly schedules: TaskSchedules,
+    private readonly queueState: TaskQueues,
   ) {
     this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
-    this.queues = options.queues ? new Set(options.queues) : undefined;
+    const { names } = resolveQueues(options.queues);
+    this.queues = names ? new Set(names) : undefined;
   }
 
   /** Enqueues `instance.method(...args)` of a `@Task()` method. */
@@ -232,6 +237,25 @@ export class TaskService {
   /** Every schedule, static (`@Task({ cron })`, written at worker start) and stored, by id. */
   listSchedules(): Promise<TaskSchedule[]> {
     return this.schedules.list();
+  }
+
+  /**
+   * Pauses queue `name` for every worker of the database, across restarts, until
+   * `resumeQueue(name)`: no worker claims its tasks (those RUNNING finish). A name the module does
+   * not declare (when it declares queues): `InvalidTaskError`, nothing stored.
+   */
+  pauseQueue(name: string): Promise<void> {
+    return this.queueState.pause(name);
+  }
+
+  /** Lets workers claim queue `name` again. */
+  resumeQueue(name: string): Promise<void> {
+    return this.queueState.resume(name);
+  }
+
+  /** Every queue declared, paused or holding tasks, by name: paused, this module's limits and its tasks per status. */
+  listQueues(): Promise<TaskQueueInfo[]> {
+    return this.queueState.list();
   }
 
   /** The running task's context; throws `TaskContextError` outside a task. */

@@ -4,6 +4,7 @@ import type { TaskRow } from '../core/task-row';
 import type { TaskTime } from '../core/task-time';
 import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
+import type { QueueStatements } from './queue-statements.interface';
 import type { ScheduleDialect } from './schedule-dialect.interface';
 import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
@@ -53,6 +54,8 @@ export interface ClaimRequest {
   queues: readonly string[] | null;
   limit: number;
   leaseMs: number;
+  /** With `queues` null: queues left out of "every queue" (those this worker claims under limits, see src/limits). */
+  except?: readonly string[];
 }
 
 export interface LeaseRenewal {
@@ -126,6 +129,8 @@ export interface TaskDialect {
   released?: (queue: string) => void;
   /** Told the ids of tasks cancelled because a dependency failed or was cancelled (set by the backend, for events). */
   cascaded?: (ids: string[]) => void;
+  /** The statements of paused queues (src/queues), run through `transaction`. */
+  readonly queues: QueueStatements;
   /** The workflow statements of this database (src/workflows). */
   readonly workflow: WorkflowStatements;
   /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */
