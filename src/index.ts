@@ -16,6 +16,7 @@ export type { RunWorkerOptions } from './worker/run-worker';
 export { parseWorkerFlags } from './worker/worker-flags';
 export {
   TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000, Workflows1765065600000,
+  TaskWorkers1765324800000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
@@ -56,4 +57,8 @@ export {
   InvalidWorkerOptionError,
   TaskScheduleNotFoundError,
   DependencyFailedError,
+  TaskNotRetryableError,
 } from './task.errors';
+export type { TaskFilter, BulkOptions } from './operations/task-filter';
+export type { QueueCounts } from './operations/task-operations.service';
+export type { TaskWorkerInfo } from './workers/task-worker-info';

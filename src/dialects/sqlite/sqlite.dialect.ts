@@ -14,6 +14,8 @@ import type {
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
+import { sqliteOperations } from './sqlite-operations';
+import type { OperationsDialect } from '../operations-dialect.interface';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { SqlRunner } from '../workflow-statements.interface';
@@ -180,6 +182,10 @@ export class SqliteDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return sqliteSchedules(this.connection);
+  }
+
+  operations(): OperationsDialect {
+    return sqliteOperations(this.connection);
   }
 
   async checkSchema(): Promise<void> {
