@@ -17,6 +17,7 @@ export { parseWorkerFlags } from './worker/worker-flags';
 export {
   TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000, Workflows1765065600000,
   QueueLimits1765238400000,
+  TaskWorkers1765324800000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
@@ -59,4 +60,8 @@ export {
   InvalidWorkerOptionError,
   TaskScheduleNotFoundError,
   DependencyFailedError,
+  TaskNotRetryableError,
 } from './task.errors';
+export type { TaskFilter, BulkOptions } from './operations/task-filter';
+export type { QueueCounts } from './operations/task-operations.service';
+export type { TaskWorkerInfo } from './workers/task-worker-info';

@@ -26,6 +26,9 @@ import { TaskSchedules } from './schedules/task-schedules.service';
 import { TaskQueues } from './queues/task-queues.service';
 import type { TaskQueueInfo } from './queues/task-queue.interface';
 import type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
+import { QueueCounts, TaskOperations } from './operations/task-operations.service';
+import type { BulkOptions, TaskFilter } from './operations/task-filter';
+import type { TaskWorkerInfo } from './workers/task-worker-info';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
 const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -43,6 +46,7 @@ export class TaskService {
     @Inject(TASKS_MODULE_OPTIONS) options: TasksModuleOptions,
     private readonly schedules: TaskSchedules,
     private readonly queueState: TaskQueues,
+    private readonly operations: TaskOperations,
   ) {
     this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
     const { names } = resolveQueues(options.queues);
@@ -183,6 +187,54 @@ export class TaskService {
   /** READY → CANCELLED at once; RUNNING → its signal fires and it ends CANCELLED. Returns the task as it is now. */
   cancel<R = unknown>(id: string): Promise<TaskResult<R>> {
     return this.backend.cancel(id) as Promise<TaskResult<R>>;
+  }
+
+  /**
+   * Runs FAILED or CANCELLED task `id` again on the same row: READY, its attempts and errors kept,
+   * `maxAttempts` raised to one more than the attempts made. With `dependents: true`, the
+   * dependents its failure cancelled go back to WAITING (and theirs). `TaskNotRetryableError`
+   * for any other status; `TaskResultNotFoundError` for an unknown id. Returns the task as it is now.
+   */
+  retry<R = unknown>(id: string, options: { dependents?: boolean } = {}): Promise<TaskResult<R>> {
+    return this.operations.retry(id, options.dependents === true) as Promise<TaskResult<R>>;
+  }
+
+  /** Retries every FAILED or CANCELLED task matching `filter` (as `retry`, without dependents), a batch per statement; returns how many. */
+  retryMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.retryMany(filter, options);
+  }
+
+  /**
+   * Cancels every READY, WAITING or RUNNING task matching `filter` (as `cancel`), a batch per
+   * statement; returns how many were cancelled or asked to stop.
+   */
+  cancelMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.cancelMany(filter, options);
+  }
+
+  /** Deletes every finished task matching `filter`, a batch per transaction; returns how many. */
+  deleteMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.deleteMany(filter, options);
+  }
+
+  /** How many tasks match `filter` (every status when it names none). */
+  countTasks(filter?: TaskFilter): Promise<number> {
+    return this.operations.count(filter);
+  }
+
+  /** Up to `limit` (default 100) tasks matching `filter`, newest first. */
+  listTasks(filter?: TaskFilter, options: { limit?: number } = {}): Promise<TaskResult[]> {
+    return this.operations.list(filter, options.limit);
+  }
+
+  /** The tasks of each queue, counted per status. */
+  queueCounts(): Promise<QueueCounts[]> {
+    return this.operations.queueCounts();
+  }
+
+  /** The live workers, as each records itself in the database (heartbeat not expired), by id. */
+  listWorkers(): Promise<TaskWorkerInfo[]> {
+    return this.operations.listWorkers();
   }
 
   /** Deletes finished results older than `olderThan`, in bounded batches; returns how many. */

@@ -6,6 +6,7 @@ import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
 import type { QueueStatements } from './queue-statements.interface';
 import type { ScheduleDialect } from './schedule-dialect.interface';
+import type { OperationsDialect } from './operations-dialect.interface';
 import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
@@ -111,6 +112,8 @@ export interface TaskDialect {
   now(): Promise<Date>;
   /** The statements of periodic tasks (table task_schedules), on this dialect's connections. */
   schedules(): ScheduleDialect;
+  /** The statements of the operating tools (retry, bulk actions, the worker registry), on this dialect's connections. */
+  operations(): OperationsDialect;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
   /**

@@ -18,6 +18,8 @@ import type {
 } from '../task-dialect.interface';
 import { MYSQL, MYSQL_WORKFLOW } from './mysql.statements';
 import { mysqlSchedules } from './mysql-schedules';
+import { mysqlOperations } from './mysql-operations';
+import type { OperationsDialect } from '../operations-dialect.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport } from '../shared/dependents.settle';
@@ -271,6 +273,10 @@ export class MysqlDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return mysqlSchedules(this.pool, (work) => this.inTransaction(false, work));
+  }
+
+  operations(): OperationsDialect {
+    return mysqlOperations(this.pool, () => this.maintenancePool(), (work) => this.inTransaction(true, work));
   }
 
   async checkSchema(): Promise<void> {

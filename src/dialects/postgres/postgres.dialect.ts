@@ -26,6 +26,8 @@ import { postgresSchedules } from './postgres-schedules';
 import { postgresQueueStatements } from './queues.statements';
 import type { QueueStatements } from '../queue-statements.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { OperationsDialect } from '../operations-dialect.interface';
+import { postgresOperations } from './postgres-operations';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -63,6 +65,7 @@ export class PostgresDialect implements TaskDialect {
   /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
   private maintenance?: Pool;
   private insertsInFlight = 0;
+  private operationsDialect?: OperationsDialect;
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as unknown as PgDriver;
@@ -274,6 +277,12 @@ export class PostgresDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return postgresSchedules(this.pool, this.schedulesTable, this.table, this.sql.insertAndNotify);
+  }
+
+  operations(): OperationsDialect {
+    const prefix = this.table.slice(0, -'task_results'.length);
+    return (this.operationsDialect ??= postgresOperations(this.pool, () => this.maintenancePool(),
+      { results: this.table, edges: `${prefix}task_dependencies`, workers: `${prefix}task_workers` }));
   }
 
   async checkSchema(): Promise<void> {

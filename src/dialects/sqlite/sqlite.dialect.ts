@@ -15,6 +15,8 @@ import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connectio
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE_QUEUES } from './queues.statements';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
+import { sqliteOperations } from './sqlite-operations';
+import type { OperationsDialect } from '../operations-dialect.interface';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { SqlRunner } from '../workflow-statements.interface';
@@ -184,6 +186,10 @@ export class SqliteDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return sqliteSchedules(this.connection);
+  }
+
+  operations(): OperationsDialect {
+    return sqliteOperations(this.connection);
   }
 
   async checkSchema(): Promise<void> {
