@@ -8,6 +8,8 @@ import { packageVersion } from '../package-version';
 import { TaskWorker, WorkerSummary } from './task.worker';
 import { parseWorkerCommand, WORKER_USAGE } from './worker-flags';
 import { resolveWorkerOptions } from './worker-options';
+import { cliCommandName } from '../cli/cli-commands';
+import { runCli } from '../cli/run-cli';
 
 export interface RunWorkerOptions extends WorkerOptions {
   /** Nest logger for the worker's application context. */
@@ -19,7 +21,9 @@ export interface RunWorkerOptions extends WorkerOptions {
 }
 
 /**
- * Starts `module` as a Nest standalone application and runs its `TaskWorker` until the batch is
+ * With a command first on the command line (`status`, `list`, `show`, `retry`, `cancel`, `prune`,
+ * `schedules`, `workers`: see src/cli), runs it in `module`'s application and exits. Otherwise
+ * (or after `run`) starts `module` as a Nest standalone application and runs its `TaskWorker` until the batch is
  * drained, `maxTasks` are done or a signal arrives: the first SIGTERM/SIGINT stops claiming and
  * lets running tasks finish (up to `shutdownTimeout`), a second exits at once. Exit code 0 after
  * a clean stop (and after `--help` or `--version`, which start nothing), 2 for a bad flag, 1 if
@@ -27,7 +31,15 @@ export interface RunWorkerOptions extends WorkerOptions {
  * every queue `TasksModule` declares, or all queues when it declares none.
  */
 export async function runWorker(module: Type<unknown> | DynamicModule, options: RunWorkerOptions = {}): Promise<WorkerSummary | undefined> {
-  const { logger, argv = process.argv.slice(2), exit = true, ...workerOptions } = options;
+  const { logger, argv: given = process.argv.slice(2), exit = true, ...workerOptions } = options;
+  if (cliCommandName(given)) {
+    // A command of the command line (status, list, retry, …): it runs and exits, no worker starts.
+    const code = await runCli(module, given);
+    if (exit) process.exit(code);
+    process.exitCode = code;
+    return undefined;
+  }
+  const argv = given[0] === 'run' ? given.slice(1) : given;
   const log = new Logger('TaskWorker');
   let merged: WorkerOptions;
   try {

@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
 import { InvalidWorkerOptionError } from '../task.errors';
 
-export const WORKER_USAGE = `Usage: node dist/worker.js [options]
+export const WORKER_USAGE = `Usage: node dist/worker.js [run] [options]
+       node dist/worker.js <command> [--json] [options]
 
-Runs a worker of the application until SIGTERM/SIGINT (or --batch / --max-tasks).
+Runs a worker of the application until SIGTERM/SIGINT (or --batch / --max-tasks), or one of the
+commands below (\`node dist/worker.js <command> --help\` for its options).
 
 Options:
   --queue a,b             queues to take tasks from ('*' for all; default: the queues
@@ -20,7 +22,18 @@ Options:
   --heartbeat-interval MS time between heartbeats in the worker registry (default 10000)
   --no-scheduler          do not enqueue the ticks of periodic tasks in this process
   --help                  print this and exit
-  --version               print the version of nestjs-tasks and exit`;
+  --version               print the version of nestjs-tasks and exit
+
+Commands:
+  status                  tasks of each queue per status, and the live workers
+  list                    tasks, newest first (--status, --queue, --task, --limit)
+  show ID                 every field of a task
+  retry ID | --status/--queue/--task/--all   run FAILED or CANCELLED tasks again
+  cancel ID | --status/--queue/--task/--all  cancel READY, WAITING or RUNNING tasks
+  prune --older-than MS | --all              delete finished results
+  schedules               the periodic schedules
+  workers                 the live workers
+  (every command takes --json: JSON on stdout, logs on stderr)`;
 
 /** What the command line asks for: run a worker, or only print something and exit 0. */
 export type WorkerCommand = { kind: 'run'; options: WorkerOptions } | { kind: 'help' } | { kind: 'version' };
