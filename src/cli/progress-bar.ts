@@ -29,7 +29,6 @@ export function progressBar(label: string, total: number, stream: NodeJS.WriteSt
       if (stopped) return;
       stopped = true;
       bar.stop();
-      if (!stream.isTTY) stream.write('\n');
     },
   };
 }
