@@ -133,7 +133,7 @@ export class TaskOperations {
     return [...byQueue.values()];
   }
 
-  listWorkers(): Promise<TaskWorkerInfo[]> {
+  async listWorkers(): Promise<TaskWorkerInfo[]> {
     return listWorkers(this.db('listWorkers()'));
   }
 

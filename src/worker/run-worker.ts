@@ -16,7 +16,7 @@ export interface RunWorkerOptions extends WorkerOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** Command-line arguments to read flags from; default `process.argv.slice(2)`. */
   argv?: string[];
-  /** Exit the process when the worker stops (default true). */
+  /** Exit the process when the worker stops (default true); a command of the command line then sets `process.exitCode` instead. */
   exit?: boolean;
 }
 

@@ -1,4 +1,4 @@
-import { call, pipe, TaskNotRetryableError, TaskResultNotFoundError, TaskResultStatus } from '../../src';
+import { call, pipe, TaskNotRetryableError, TaskResultNotFoundError, TaskResultStatus, TasksError } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { OperationTasks } from '../fixtures/operation-tasks';
@@ -142,5 +142,16 @@ describe('retry', () => {
     expect(await t.tasks.retryMany({ taskName: 'OperationTasks.inc' })).toBe(0);
     await chain.results[1].refresh();
     expect(chain.results[1].status).toBe(CANCELLED);
+  });
+
+  it('is for the database backend: the in-memory backends keep no rows to act on', async () => {
+    const dummy = await createTestApp(null, [OperationTasks], { backend: 'dummy' });
+    try {
+      const task = await dummy.tasks.enqueue(OperationTasks, 'flaky', ['m']);
+      await expect(dummy.tasks.retry(task.id)).rejects.toThrow(/retry\(\) acts on the rows of the database backend; this module uses the dummy backend/);
+      await expect(dummy.tasks.listWorkers()).rejects.toThrow(TasksError);
+    } finally {
+      await dummy.close();
+    }
   });
 });
