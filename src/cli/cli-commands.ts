@@ -13,6 +13,12 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   statusCommand, listCommand, showCommand, retryCommand, cancelCommand, pruneCommand, schedulesCommand, workersCommand,
 ];
 
+/** The commands, one a line, for the worker entry's `--help`. */
+export function commandsHelp(): string {
+  const lines = CLI_COMMANDS.map((command) => `  ${command.usage.padEnd(22)}  ${command.description}`);
+  return `Commands (each takes --json, JSON on stdout and logs on stderr, and --help):\n${lines.join('\n')}`;
+}
+
 /** The first word of a command line that names a subcommand (anything else runs the worker). */
 export function cliCommandName(argv: readonly string[]): string | null {
   const first = argv[0];

@@ -8,7 +8,7 @@ import { packageVersion } from '../package-version';
 import { TaskWorker, WorkerSummary } from './task.worker';
 import { parseWorkerCommand, WORKER_USAGE } from './worker-flags';
 import { resolveWorkerOptions } from './worker-options';
-import { cliCommandName } from '../cli/cli-commands';
+import { cliCommandName, commandsHelp } from '../cli/cli-commands';
 import { runCli } from '../cli/run-cli';
 
 export interface RunWorkerOptions extends WorkerOptions {
@@ -45,7 +45,7 @@ export async function runWorker(module: Type<unknown> | DynamicModule, options: 
   try {
     const command = parseWorkerCommand(argv);
     if (command.kind !== 'run') {
-      process.stdout.write(command.kind === 'help' ? `${WORKER_USAGE}\n` : `${packageVersion()}\n`);
+      process.stdout.write(command.kind === 'help' ? `${WORKER_USAGE}\n\n${commandsHelp()}\n` : `${packageVersion()}\n`);
       if (exit) process.exit(0);
       return undefined;
     }

@@ -22,18 +22,7 @@ Options:
   --heartbeat-interval MS time between heartbeats in the worker registry (default 10000)
   --no-scheduler          do not enqueue the ticks of periodic tasks in this process
   --help                  print this and exit
-  --version               print the version of nestjs-tasks and exit
-
-Commands:
-  status                  tasks of each queue per status, and the live workers
-  list                    tasks, newest first (--status, --queue, --task, --limit)
-  show ID                 every field of a task
-  retry ID | --status/--queue/--task/--all   run FAILED or CANCELLED tasks again
-  cancel ID | --status/--queue/--task/--all  cancel READY, WAITING or RUNNING tasks
-  prune --older-than MS | --all              delete finished results
-  schedules               the periodic schedules
-  workers                 the live workers
-  (every command takes --json: JSON on stdout, logs on stderr)`;
+  --version               print the version of nestjs-tasks and exit`;
 
 /** What the command line asks for: run a worker, or only print something and exit 0. */
 export type WorkerCommand = { kind: 'run'; options: WorkerOptions } | { kind: 'help' } | { kind: 'version' };

@@ -40,7 +40,8 @@ describe('command line', () => {
       runCommand(db, ['workers', '--colour']),
     ]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Commands:');
+    expect(help.stdout).toContain('Commands');
+    expect(help.stdout).toMatch(/retry \[id\]\s+run a FAILED or CANCELLED task again/);
     expect(help.stdout).toContain('--concurrency N');
     expect(listHelp.code).toBe(0);
     expect(listHelp.stdout).toMatch(/Usage: .* list \[options\]/);
