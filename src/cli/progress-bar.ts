@@ -2,6 +2,8 @@ import { Presets, SingleBar } from 'cli-progress';
 
 export interface ProgressReporter {
   update(done: number): void;
+  /** The operation ended after `done` items (fewer than counted when some were left out or changed meanwhile). */
+  finish(done: number): void;
   stop(): void;
 }
 
@@ -23,6 +25,10 @@ export function progressBar(label: string, total: number, stream: NodeJS.WriteSt
     update: (done) => {
       // Tasks that entered the filter after the count: the total grows with them.
       if (done > bar.getTotal()) bar.setTotal(done);
+      bar.update(done);
+    },
+    finish: (done) => {
+      bar.setTotal(done);
       bar.update(done);
     },
     stop: () => {

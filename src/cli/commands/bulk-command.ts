@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { TaskResultStatus } from '../../task-result-status.enum';
 import type { BulkOptions, TaskFilter } from '../../operations/task-filter';
 import type { CliCommand, CliContext, CliOutput } from '../cli-command';
 import { CliUsageError, defineFilter, filterOf, wholeNumber } from '../cli-options';
@@ -8,7 +9,7 @@ export interface BulkCommandSpec {
   description: string;
   statusHelp: string;
   /** The statuses the count for the progress bar takes when --status is not given. */
-  statuses: string[];
+  statuses: TaskResultStatus[];
   one(context: CliContext, id: string, options: Record<string, unknown>): Promise<CliOutput>;
   many(context: CliContext, filter: TaskFilter, options: BulkOptions): Promise<number>;
   define?(command: Command): void;
@@ -37,11 +38,11 @@ export function bulkCommand(spec: BulkCommandSpec): CliCommand {
       }
       if (!filter && !options.all) throw new CliUsageError(`${spec.verb}: give a task id, a filter (--status, --queue, --task), or --all.`);
       const scope = filter ?? {};
-      const total = await context.tasks.countTasks({ status: spec.statuses as never, ...scope });
+      const total = await context.tasks.countTasks({ status: spec.statuses, ...scope });
       const bar = context.progress(spec.verb, total);
       try {
         const count = await spec.many(context, scope, { batchSize: options.batchSize as number | undefined, onProgress: (done) => bar.update(done) });
-        bar.update(count);
+        bar.finish(count);
         return { json: { [spec.verb]: count }, text: `${spec.verb}: ${count} task(s).` };
       } finally {
         bar.stop();
