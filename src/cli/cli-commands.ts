@@ -7,10 +7,11 @@ import { cancelCommand } from './commands/cancel.command';
 import { pruneCommand } from './commands/prune.command';
 import { schedulesCommand } from './commands/schedules.command';
 import { workersCommand } from './commands/workers.command';
+import { pauseCommand, resumeCommand } from './commands/queue-pause.command';
 
 /** The subcommands of the worker entry, in the order `--help` lists them. */
 export const CLI_COMMANDS: readonly CliCommand[] = [
-  statusCommand, listCommand, showCommand, retryCommand, cancelCommand, pruneCommand, schedulesCommand, workersCommand,
+  statusCommand, listCommand, showCommand, retryCommand, cancelCommand, pruneCommand, schedulesCommand, pauseCommand, resumeCommand, workersCommand,
 ];
 
 /** The commands, one a line, for the worker entry's `--help`. */

@@ -87,6 +87,16 @@ describe('command line', () => {
     }
   });
 
+  it('pause and resume a queue, for every worker', async () => {
+    const paused = await runCommand(db, ['pause', 'cli', '--json']);
+    expect(paused.code).toBe(0);
+    expect(paused.json()).toMatchObject({ name: 'cli', paused: true, counts: expect.objectContaining({ [FAILED]: 30 }) });
+    expect((await t.tasks.listQueues()).find((queue) => queue.name === 'cli')?.paused).toBe(true);
+    const resumed = await runCommand(db, ['resume', 'cli']);
+    expect(resumed.stdout).toContain('Queue cli resumed.');
+    expect((await t.tasks.listQueues()).find((queue) => queue.name === 'cli')?.paused).toBe(false);
+  });
+
   it('retry, cancel and prune by id and in bulk, with a progress bar on stderr', async () => {
     const one = await runCommand(db, ['retry', failedIds[0], '--json']);
     expect(one.json()).toMatchObject({ id: failedIds[0], status: READY, maxAttempts: 2 });
