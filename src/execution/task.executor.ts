@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { TaskRegistry, TaskDefinition } from '../task.registry';
 import { CorruptTaskRowError, InvalidTaskReturnValueError, TaskTimeoutError, UnknownTaskError } from '../task.errors';
 import { encodeReturnValue } from '../serialization/task-payload';
@@ -10,6 +10,7 @@ import { AbortCause, AttemptAbort, AttemptResult, TaskRequeue } from './task-att
 import { dependenciesOf } from '../workflows/task-dependencies';
 import { toTaskError } from './task-error.factory';
 import { TaskMiddlewareChain } from './task-middleware.chain';
+import { ATTEMPT_HOOK, AttemptHook } from './attempt-hook';
 
 export interface AttemptHooks {
   workerId: string;
@@ -29,9 +30,14 @@ export class TaskExecutor {
   constructor(
     private readonly registry: TaskRegistry,
     private readonly middleware: TaskMiddlewareChain,
+    @Optional() @Inject(ATTEMPT_HOOK) private readonly hook: AttemptHook | null = null,
   ) {}
 
-  async execute(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
+  execute(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    return this.hook ? this.hook.around(task, () => this.attempt(task, hooks)) : this.attempt(task, hooks);
+  }
+
+  private async attempt(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
     const definition = this.registry.get(task.taskName);
     if (!definition) {
       return this.failed(new UnknownTaskError(
