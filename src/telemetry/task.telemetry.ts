@@ -22,25 +22,35 @@ const DEFAULT_QUEUE_DEPTH_INTERVAL = 5_000;
 export class TaskTelemetry implements AttemptHook {
   private readonly gauge?: QueueDepthGauge;
 
-  constructor(private readonly tracing: TaskTracing, private readonly metrics: TaskMetrics, meter: Meter, store: (() => WorkerStore | null) | null, queueDepthInterval: number) {
-    if (store) this.gauge = new QueueDepthGauge(meter, store, queueDepthInterval);
+  private readonly metrics: TaskMetrics | null;
+
+  /** `meter` null: no meter provider was registered, so no metric is measured at all. */
+  constructor(private readonly tracing: TaskTracing, meter: Meter | null, store: (() => WorkerStore | null) | null, queueDepthInterval: number) {
+    this.metrics = meter ? new TaskMetrics(meter) : null;
+    if (meter && store) this.gauge = new QueueDepthGauge(meter, store, queueDepthInterval);
   }
 
   /** Runs `store` (the insert of `rows`) in an enqueue span, and counts the rows once stored. */
   async enqueue<T>(rows: NewTaskRow[], store: () => Promise<T>): Promise<T> {
     const stored = await this.tracing.enqueue(rows, store);
-    this.metrics.recordEnqueued(rows);
+    this.metrics?.recordEnqueued(rows);
     return stored;
   }
 
   async around(task: ClaimedTask, attempt: () => Promise<AttemptResult>): Promise<AttemptResult> {
-    this.metrics.recordClaimed(task);
     const { span, context } = this.tracing.startAttempt(task);
+    // Without an SDK (no-op span, no meter) the attempt runs as if there were no telemetry.
+    if (!context && !this.metrics) {
+      span.end();
+      return attempt();
+    }
+    this.metrics?.recordClaimed(task);
     const started = performance.now();
     const result = await (context ? loadOpenTelemetry()!.context.with(context, attempt) : attempt());
     const { outcome, finalStatus } = attemptOutcome(task, result);
-    this.metrics.recordAttempt(task, (performance.now() - started) / 1000, outcome, finalStatus);
-    this.tracing.endAttempt(span, result, outcome);
+    this.metrics?.recordAttempt(task, (performance.now() - started) / 1000, outcome, finalStatus);
+    if (context) this.tracing.endAttempt(span, result, outcome);
+    else span.end();
     return result;
   }
 
@@ -68,5 +78,8 @@ export function createTaskTelemetry(
   // The providers' own types come from the application's copy of the API: only their shape is checked here.
   const tracer = (settings.tracerProvider ?? api.trace).getTracer(INSTRUMENTATION_NAME, version) as Tracer;
   const meter = (settings.meterProvider ?? api.metrics).getMeter(INSTRUMENTATION_NAME, version) as Meter;
-  return new TaskTelemetry(new TaskTracing(api, tracer), new TaskMetrics(meter), meter, store, interval);
+  // The API hands out a no-op meter while no SDK is registered (and, unlike tracers, never
+  // upgrades it later): then there is nothing to measure.
+  const noopMeter = meter.constructor === api.createNoopMeter().constructor;
+  return new TaskTelemetry(new TaskTracing(api, tracer), noopMeter ? null : meter, store, interval);
 }
