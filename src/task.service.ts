@@ -23,7 +23,7 @@ import { FINISHED_STATUSES, TaskResultStatus } from './task-result-status.enum';
 import { afterNow, NOW, TaskTime } from './core/task-time';
 import { TaskSchedules } from './schedules/task-schedules.service';
 import type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
-import { TASK_TELEMETRY, TaskTelemetry } from './telemetry/task.telemetry';
+import { EnqueueTelemetry, TASK_TELEMETRY } from './telemetry/enqueue-telemetry';
 import type { EntityManager } from 'typeorm';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
@@ -41,7 +41,7 @@ export class TaskService {
     private readonly registry: TaskRegistry,
     @Inject(TASKS_MODULE_OPTIONS) options: TasksModuleOptions,
     private readonly schedules: TaskSchedules,
-    @Optional() @Inject(TASK_TELEMETRY) private readonly telemetry: TaskTelemetry | null = null,
+    @Optional() @Inject(TASK_TELEMETRY) private readonly telemetry: EnqueueTelemetry | null = null,
   ) {
     this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
     this.queues = options.queues ? new Set(options.queues) : undefined;

@@ -22,7 +22,8 @@ import type { TaskBackend } from './backends/task-backend.interface';
 import { InvalidTaskError } from './task.errors';
 import { TaskSchedules } from './schedules/task-schedules.service';
 import { ATTEMPT_HOOK } from './execution/attempt-hook';
-import { createTaskTelemetry, TASK_TELEMETRY } from './telemetry/task.telemetry';
+import { createTaskTelemetry } from './telemetry/task.telemetry';
+import { TASK_TELEMETRY } from './telemetry/enqueue-telemetry';
 import type { WorkerStore } from './interfaces/worker-store.interface';
 
 /**

@@ -11,15 +11,13 @@ import { TaskMetrics } from './task.metrics';
 import { QueueDepthGauge } from './queue-depth.gauge';
 import { attemptOutcome } from './attempt-outcome';
 import type { TaskTelemetryOptions } from './task-telemetry-options';
-
-/** Injection token of the TaskTelemetry, or null when it is off (`telemetry: false`, or no @opentelemetry/api). */
-export const TASK_TELEMETRY = Symbol('TASK_TELEMETRY');
+import type { EnqueueTelemetry } from './enqueue-telemetry';
 
 const INSTRUMENTATION_NAME = 'nestjs-tasks';
 const DEFAULT_QUEUE_DEPTH_INTERVAL = 5_000;
 
 /** Traces and metrics of enqueues and attempts (see TaskTracing, TaskMetrics, QueueDepthGauge). */
-export class TaskTelemetry implements AttemptHook {
+export class TaskTelemetry implements AttemptHook, EnqueueTelemetry {
   private readonly gauge?: QueueDepthGauge;
 
   private readonly metrics: TaskMetrics | null;
@@ -30,7 +28,6 @@ export class TaskTelemetry implements AttemptHook {
     if (meter && store) this.gauge = new QueueDepthGauge(meter, store, queueDepthInterval);
   }
 
-  /** Runs `store` (the insert of `rows`) in an enqueue span, and counts the rows once stored. */
   async enqueue<T>(rows: NewTaskRow[], store: () => Promise<T>): Promise<T> {
     const stored = await this.tracing.enqueue(rows, store);
     this.metrics?.recordEnqueued(rows);

@@ -225,6 +225,26 @@ describe('telemetry without an SDK', () => {
     }
   });
 
+  it('a worker without @opentelemetry/api installed runs the tasks of an enqueuer that traced them', async () => {
+    const spans = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+    const t = await createTestApp(db, [ProcessTasks], { telemetry: { tracerProvider } });
+    try {
+      const results = await t.tasks.enqueueMany(ProcessTasks, 'record', [['a'], ['b']], { queueName: 'untraced' });
+      expect(await storedTraceContext(t, results[0].id)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      const worker = spawnWorker(db, ['--batch', '--queue', 'untraced'], {}, 'test/fixtures/no-opentelemetry-worker-app.ts');
+      expect(await worker.exited).toBe(0);
+      expect(worker.output()).toContain('@opentelemetry/api loaded: false');
+      for (const result of results) {
+        await result.refresh();
+        expect(result.status).toBe(TaskResultStatus.SUCCESSFUL);
+      }
+    } finally {
+      await killWorkers();
+      await t.close();
+    }
+  });
+
   it('rejects a telemetry option that is not a boolean or an object', async () => {
     await expect(createTestApp(null, [TracedTasks], { backend: 'dummy', telemetry: 'yes' as never })).rejects.toThrow('telemetry must be true, false or an object');
   });
