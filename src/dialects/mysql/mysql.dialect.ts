@@ -10,6 +10,7 @@ import { cancelTask } from '../shared/cancel.loop';
 import { unstorableChange, writeChangesSafely } from '../shared/change.fallback';
 import { collectDueRows, DueRowProbes, PriorityPath } from './mysql-due-rows';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { dateFormatter, mapTaskRow, toClaimedTask, toUtcDateTime } from '../shared/task-row.mapper';
 import { storedReturnValue } from '../../serialization/stored-return-value';
@@ -265,6 +266,10 @@ export class MysqlDialect implements TaskDialect {
       await query(connection, MYSQL.pruneEdges, [ids]);
       return (await query<ResultSetHeader>(connection, MYSQL.pruneByIds, [ids])).affectedRows;
     });
+  }
+
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows(await query<Record<string, unknown>[]>(this.pool, MYSQL.queueDepth));
   }
 
   async now(): Promise<Date> {

@@ -9,6 +9,7 @@ import { FINISHED_STATUSES, TaskResultStatus } from '../../task-result-status.en
 import { cancelTask } from '../shared/cancel.loop';
 import { writeChangesSafely } from '../shared/change.fallback';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask } from '../shared/task-row.mapper';
 import type {
@@ -93,7 +94,7 @@ export class PostgresDialect implements TaskDialect {
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
-    const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
     // ISO text: node-postgres formats each Date in local time, field by field.
     const text = dateFormatter((date) => date.toISOString());
     for (const row of rows) insertValues(row, text).forEach((value, index) => columns[index].push(value));
@@ -269,6 +270,10 @@ export class PostgresDialect implements TaskDialect {
     if (queues) values.push(queues);
     const result = await this.pool.query<{ deleted: number }>(this.sql.prune(statusList.join(', '), queues !== null), values);
     return result.rows[0]?.deleted ?? 0;
+  }
+
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows((await this.query<Record<string, unknown>>('queue_depth', this.sql.queueDepth, [])).rows);
   }
 
   async now(): Promise<Date> {

@@ -6,6 +6,7 @@ import { claimed, isFinished, isPlainSuccess, rescued, TaskChange } from '../../
 import type { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask, toSqliteDate } from '../shared/task-row.mapper';
 import type {
@@ -177,6 +178,10 @@ export class SqliteDialect implements TaskDialect {
       if (ids.length > 0) await tx.run(SQLITE.pruneEdges, [JSON.stringify(ids)]);
       return ids.length;
     });
+  }
+
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows(await this.connection.all(SQLITE.queueDepth));
   }
 
   async now(): Promise<Date> {
