@@ -16,6 +16,7 @@ export type { RunWorkerOptions } from './worker/run-worker';
 export { parseWorkerFlags } from './worker/worker-flags';
 export {
   TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000, Workflows1765065600000,
+  UniqueTasks1765152000000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
@@ -35,6 +36,7 @@ export type {
 } from './interfaces/tasks-module-options.interface';
 export type {
   EnqueueOptions, EnqueueWithKwargs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn, DependencyRef, WorkflowOptions,
+  DebounceOptions,
 } from './interfaces/task-types';
 export {
   TasksError,
@@ -56,4 +58,5 @@ export {
   InvalidWorkerOptionError,
   TaskScheduleNotFoundError,
   DependencyFailedError,
+  TaskThrottledError,
 } from './task.errors';

@@ -5,6 +5,7 @@ import type { TaskTime } from '../core/task-time';
 import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
 import type { ScheduleDialect } from './schedule-dialect.interface';
+import type { UniquenessDialect } from '../uniqueness/uniqueness-dialect.interface';
 import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
@@ -32,6 +33,8 @@ export interface NewTaskRow {
   /** JSON text of the `metadata` object. */
   metadataJson?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** The enqueue option `key` (src/uniqueness): stored by the keyed statements only. */
+  uniqueKey?: string | null;
 }
 
 /** What a worker needs to run a claimed task: no entity hydration on the hot path. */
@@ -108,6 +111,8 @@ export interface TaskDialect {
   now(): Promise<Date>;
   /** The statements of periodic tasks (table task_schedules), on this dialect's connections. */
   schedules(): ScheduleDialect;
+  /** The statements of unique tasks (`key`, `debounce`, `throttle`: src/uniqueness), on this dialect's connections. */
+  uniqueness(): UniquenessDialect;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
   /**

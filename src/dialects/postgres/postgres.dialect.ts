@@ -24,6 +24,8 @@ import { afterFinish, announceSettled, cancelWithDependents, managerRunner } fro
 import { createPgMaintenancePool } from './postgres-connections';
 import { postgresSchedules } from './postgres-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import { postgresUniqueStatements } from '../../uniqueness/postgres.unique-statements';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -52,6 +54,8 @@ export class PostgresDialect implements TaskDialect {
   private readonly pool: Pool;
   private readonly table: string;
   private readonly schedulesTable: string;
+  private readonly throttlesTable: string;
+  private unique?: UniquenessDialect;
   private readonly sql: ReturnType<typeof postgresStatements>;
   readonly workflow: WorkflowStatements;
   private readonly notifier: PgNotifier;
@@ -67,6 +71,7 @@ export class PostgresDialect implements TaskDialect {
     const schema = driver.options.schema;
     this.table = schema ? `${quoteIdentifier(schema)}.task_results` : 'task_results';
     this.schedulesTable = schema ? `${quoteIdentifier(schema)}.task_schedules` : 'task_schedules';
+    this.throttlesTable = schema ? `${quoteIdentifier(schema)}.task_throttles` : 'task_throttles';
     const edges = schema ? `${quoteIdentifier(schema)}.task_dependencies` : 'task_dependencies';
     this.sql = postgresStatements(this.table, edges);
     this.workflow = postgresWorkflowStatements(this.table, edges);
@@ -265,6 +270,15 @@ export class PostgresDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return postgresSchedules(this.pool, this.schedulesTable, this.table, this.sql.insertAndNotify);
+  }
+
+  uniqueness(): UniquenessDialect {
+    return (this.unique ??= {
+      statements: postgresUniqueStatements(this.table, this.throttlesTable),
+      transaction: (work, manager) => this.transaction(work, manager),
+      // The keyed insert is the only statement run through here: one prepared name.
+      single: async (text, values) => (await this.query('upsertKeyed', text, values)).rows,
+    });
   }
 
   async checkSchema(): Promise<void> {

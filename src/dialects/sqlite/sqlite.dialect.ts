@@ -16,6 +16,8 @@ import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import { SQLITE_UNIQUE } from '../../uniqueness/sqlite.unique-statements';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport, SettleReport } from '../shared/dependents.settle';
 import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
@@ -180,6 +182,10 @@ export class SqliteDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return sqliteSchedules(this.connection);
+  }
+
+  uniqueness(): UniquenessDialect {
+    return { statements: SQLITE_UNIQUE, transaction: (work, manager) => this.transaction(work, manager) };
   }
 
   async checkSchema(): Promise<void> {
