@@ -2,8 +2,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Unique tasks: `unique_key` on `task_results`, and a unique index that holds a key only while
- * its task is pending (READY or WAITING), so that concurrent enqueues of one key from any number
- * of processes leave one pending task, and a RUNNING task frees its key for one follow-up.
+ * its task is pending (READY or WAITING) and not yet claimed by a worker (no `last_attempted_at`,
+ * which a claim sets and nothing clears), so that concurrent enqueues of one key from any number
+ * of processes leave one pending task, and a claimed task frees its key for one follow-up for
+ * good: its retries go back to READY outside the index, where they cannot collide with it.
  * PostgreSQL and SQLite index the pending rows (a partial index); MySQL/MariaDB have none, so a
  * stored generated column repeats the key while the task is pending and is NULL otherwise (a
  * unique index admits any number of NULLs). `task_throttles` records, per task name and key,
@@ -41,7 +43,7 @@ function upStatements(queryRunner: QueryRunner): string[] {
       return [
         `ALTER TABLE ${prefix}task_results ADD COLUMN unique_key varchar(255) COLLATE "C"`,
         `CREATE UNIQUE INDEX task_results_pending_key_idx ON ${prefix}task_results (task_name, unique_key)
-           WHERE unique_key IS NOT NULL AND status IN ('READY', 'WAITING')`,
+           WHERE unique_key IS NOT NULL AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL`,
         `CREATE TABLE ${prefix}task_throttles (
            task_name varchar(255) NOT NULL,
            throttle_key varchar(255) COLLATE "C" NOT NULL,
@@ -57,7 +59,7 @@ function upStatements(queryRunner: QueryRunner): string[] {
         `ALTER TABLE task_results
            ADD COLUMN unique_key varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
            ADD COLUMN pending_key varbinary(1020)
-             AS (IF(status IN ('READY', 'WAITING'), CAST(unique_key AS BINARY), NULL)) STORED,
+             AS (IF(status IN ('READY', 'WAITING') AND last_attempted_at IS NULL, CAST(unique_key AS BINARY), NULL)) STORED,
            ADD UNIQUE KEY task_results_pending_key_idx (task_name, pending_key)`,
         `CREATE TABLE task_throttles (
            task_name varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -72,7 +74,7 @@ function upStatements(queryRunner: QueryRunner): string[] {
       return [
         'ALTER TABLE task_results ADD COLUMN unique_key varchar(255)',
         `CREATE UNIQUE INDEX task_results_pending_key_idx ON task_results (task_name, unique_key)
-           WHERE unique_key IS NOT NULL AND status IN ('READY', 'WAITING')`,
+           WHERE unique_key IS NOT NULL AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL`,
         `CREATE TABLE task_throttles (
            task_name varchar(255) NOT NULL,
            throttle_key varchar(255) NOT NULL,

@@ -10,10 +10,10 @@ export function throttleSlot(taskName: string, key: string): string {
   return JSON.stringify([taskName, key]);
 }
 
-/** The READY or WAITING result holding `key` of `taskName` among `results`. */
+/** The READY or WAITING result holding `key` of `taskName` among `results`: one no worker has claimed yet, as in the database. */
 export function findPending(results: Iterable<TaskResult>, taskName: string, key: string): TaskResult | undefined {
   for (const result of results) {
-    if (result.taskName === taskName && result.uniqueKey === key
+    if (result.taskName === taskName && result.uniqueKey === key && !result.lastAttemptedAt
         && (result.status === TaskResultStatus.READY || result.status === TaskResultStatus.WAITING)) return result;
   }
   return undefined;

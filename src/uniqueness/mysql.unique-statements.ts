@@ -7,7 +7,7 @@ const NOW = 'UTC_TIMESTAMP(3)';
 const AFTER_NOW = `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`;
 /** Every column as MYSQL.find reads them (dates as UTC text). */
 const COLUMNS = MYSQL.find.slice(0, MYSQL.find.lastIndexOf('WHERE'));
-/** pending_key (a stored generated column) is the key while the task is READY or WAITING, else NULL. */
+/** pending_key (a stored generated column) is the key while the task is READY or WAITING and never claimed, else NULL. */
 const PENDING_BY_KEY = `${COLUMNS} WHERE task_name = ? AND pending_key = ?`;
 /** `IF(replace, new, old)`: the assignments of ON DUPLICATE KEY UPDATE run left to right, each seeing the ones before. */
 const replaced = (column: string) => `${column} = IF(?, VALUES(${column}), ${column})`;

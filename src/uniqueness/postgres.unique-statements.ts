@@ -3,8 +3,8 @@ import { ENQUEUED_CHANNEL } from '../dialects/postgres/pg-channels';
 import type { KeyedTask, UniqueStatements } from './uniqueness-dialect.interface';
 
 const afterNow = (ms: string) => `date_trunc('milliseconds', now() + ${ms} * interval '1 millisecond')`;
-/** The arbiter of `upsert`: the predicate of the partial index task_results_pending_key_idx. */
-const PENDING = "unique_key IS NOT NULL AND status IN ('READY', 'WAITING')";
+/** The arbiter of `upsert`: the predicate of the partial index task_results_pending_key_idx (never claimed, pending). */
+const PENDING = "unique_key IS NOT NULL AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL";
 
 /** The named statements of unique tasks on PostgreSQL, for `table` and `throttles`. */
 export function postgresUniqueStatements(table: string, throttles: string): UniqueStatements {

@@ -4,7 +4,7 @@ import type { KeyedTask, UniqueStatements } from './uniqueness-dialect.interface
 
 const NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ? / 1000.0))";
-const PENDING = "unique_key IS NOT NULL AND status IN ('READY', 'WAITING')";
+const PENDING = "unique_key IS NOT NULL AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL";
 const PENDING_BY_KEY = `SELECT * FROM task_results WHERE task_name = ? AND unique_key = ? AND ${PENDING}`;
 
 /**

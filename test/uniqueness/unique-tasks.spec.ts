@@ -98,6 +98,30 @@ describe('unique tasks', () => {
     expect(await t.tasks.getByKey(KeyedTasks, 'hold', 'run')).toBeNull();
   });
 
+  it('a claimed task never takes its key back: its retry stays READY beside the follow-up, without conflict', async () => {
+    let open!: () => void;
+    KeyedTasks.gate = new Promise<void>((resolve) => (open = resolve));
+    const first = await t.tasks.enqueue(KeyedTasks, 'flaky', ['first'], { key: 'retry' });
+    const stop = startWorker();
+    let followUp;
+    try {
+      await waitUntil(async () => (await first.refresh()).status === RUNNING, 10_000, 'first task running');
+      t.worker.stop();
+      followUp = await t.tasks.enqueue(KeyedTasks, 'flaky', ['second'], { key: 'retry' });
+    } finally {
+      open();
+      await stop();
+    }
+    await first.refresh();
+    // The failed attempt was written (back to READY for its retry) although the follow-up holds the key.
+    expect(first.status).toBe(READY);
+    expect(first.errors).toEqual([expect.objectContaining({ message: 'first attempt of first' })]);
+    expect((await t.tasks.getByKey(KeyedTasks, 'flaky', 'retry'))?.id).toBe(followUp.id);
+    const again = await t.tasks.enqueue(KeyedTasks, 'flaky', ['third'], { key: 'retry' });
+    expect(again.id).toBe(followUp.id);
+    expect(again.deduplicated).toBe(true);
+  });
+
   it('debounce: 100 enqueues over 2 s run once, with the last arguments, after the quiet period', async () => {
     const stop = startWorker();
     let last = 0;
