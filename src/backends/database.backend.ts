@@ -134,7 +134,8 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
 
   async enqueueKeyed(tasks: KeyedTask[], throttleMs: number | null, manager?: EntityManager): Promise<TaskResult[]> {
     const outcomes = await enqueueKeyed(this.dialect.uniqueness(), tasks, throttleMs, manager);
-    const results = outcomes.map(({ row, inserted }) => {
+    const results = outcomes.map(({ row, inserted }, index) => {
+      if (!row) return newTaskResult(tasks[index].row, this);
       const result = bindTaskResult(Object.assign(new TaskResult(), row), this);
       result.deduplicated = !inserted;
       return result;

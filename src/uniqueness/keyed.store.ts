@@ -7,7 +7,8 @@ import type { KeyedTask, UniquenessDialect } from './uniqueness-dialect.interfac
 
 /** What a keyed enqueue resolved to: the row stored, or the pending (or throttle-accepted) task found. */
 export interface KeyedOutcome {
-  row: Partial<TaskRow>;
+  /** The task's row as stored; null when it is the row given, inserted as it was (nothing read back, as a plain enqueue). */
+  row: Partial<TaskRow> | null;
   /** False: an existing task (`deduplicated`). */
   inserted: boolean;
   /** A row was written: inserted, or a pending task replaced (its run time may have moved). */
@@ -35,10 +36,11 @@ export async function enqueueKeyed(
         continue;
       }
       const [returned] = await run.query(sql.upsert, sql.upsertParams(task));
-      const row = returned ?? (await run.query(sql.pendingLocked, sql.keyParams(task.row.taskName, task.row.uniqueKey)))[0];
+      const complete = returned && (returned.id === task.row.id || 'task_name' in returned);
+      const row = complete ? returned : (await run.query(sql.pendingLocked, sql.keyParams(task.row.taskName, task.row.uniqueKey)))[0];
       const result = outcome(task, row);
       if (throttleMs !== null && !result.inserted) {
-        await run.query(sql.throttleRecord, [result.row.id, ...sql.keyParams(task.row.taskName, task.row.uniqueKey)]);
+        await run.query(sql.throttleRecord, [row!.id, ...sql.keyParams(task.row.taskName, task.row.uniqueKey)]);
       }
       outcomes.push(result);
     }
@@ -75,5 +77,5 @@ function outcome(task: KeyedTask, row: Record<string, unknown> | undefined): Key
   // The statement holds the pending row's lock until its transaction ends: it cannot be gone.
   if (!row) throw new TasksError(`Enqueue of ${task.row.taskName} with key "${task.row.uniqueKey}" found no pending task after its upsert.`);
   const inserted = row.id === task.row.id;
-  return { row: mapTaskRow(row), inserted, written: inserted || task.replace };
+  return { row: inserted ? null : mapTaskRow(row), inserted, written: inserted || task.replace };
 }

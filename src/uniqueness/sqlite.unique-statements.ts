@@ -9,7 +9,10 @@ const PENDING_BY_KEY = `SELECT * FROM task_results WHERE task_name = ? AND uniqu
 
 /**
  * The named statements of unique tasks on SQLite. Writes are serialised by the database lock, so
- * the upsert and the read of the pending row that follows it in the same transaction agree.
+ * the upsert and a read of the pending row in the same transaction agree. The upsert returns the
+ * id of the pending row on the dialect's own connection (the row itself only when it is another
+ * task: see enqueueKeyed); through a caller's EntityManager, where writes return nothing,
+ * `pendingLocked` reads it.
  */
 export const SQLITE_UNIQUE: UniqueStatements = {
   /** insertValues, metadata, key, then replace ×4, replace, maxWait, maxWait (see upsertParams). */
@@ -24,7 +27,8 @@ export const SQLITE_UNIQUE: UniqueStatements = {
       priority = CASE WHEN ? THEN excluded.priority ELSE priority END,
       run_after = CASE WHEN NOT ? THEN run_after
                        WHEN ? IS NULL THEN excluded.run_after
-                       ELSE min(excluded.run_after, strftime('%Y-%m-%d %H:%M:%f', enqueued_at, printf('%+.3f seconds', ? / 1000.0))) END`,
+                       ELSE min(excluded.run_after, strftime('%Y-%m-%d %H:%M:%f', enqueued_at, printf('%+.3f seconds', ? / 1000.0))) END
+    RETURNING id`,
   upsertParams: (task: KeyedTask) => {
     const replace = task.replace ? 1 : 0;
     return [...insertValues(task.row, toSqliteDate), task.row.metadataJson ?? null, task.row.uniqueKey,

@@ -18,9 +18,9 @@ export interface UniqueStatements {
   /**
    * `upsert` (params: upsertParams): inserts the row READY under its key, or, when a pending task
    * holds the key, locks it and, with `replace`, gives it the row's args, kwargs, metadata,
-   * priority and run time. Where the database can return that row in the same statement
-   * (PostgreSQL) it does, as a SELECT (a WITH) so that any runner hands the rows back; elsewhere
-   * it returns nothing and `pendingLocked` reads the row.
+   * priority and run time. Where the database can return that row in the same statement it does
+   * (PostgreSQL, as a WITH, which every runner hands back), or its id (SQLite, with RETURNING,
+   * which a caller's EntityManager does not hand back); `pendingLocked` reads what is missing.
    */
   upsert: string;
   upsertParams(task: KeyedTask): unknown[];
