@@ -54,13 +54,17 @@ function upStatements(queryRunner: QueryRunner): string[] {
       ];
     case 'mysql':
     case 'mariadb':
-      // Binary keys: a _bin collation pads spaces, so 'a' and 'a ' would be one key.
+      // Binary keys: a _bin collation pads spaces, so 'a' and 'a ' would be one key. The task name
+      // is inside pending_key (name, NUL, key: keys have no NUL, so the split is unambiguous)
+      // rather than a column of the index, so that the entry of every row without a key, which
+      // InnoDB indexes too, is a NULL and the id, not the task name.
       return [
         `ALTER TABLE task_results
            ADD COLUMN unique_key varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
-           ADD COLUMN pending_key varbinary(1020)
-             AS (IF(status IN ('READY', 'WAITING') AND last_attempted_at IS NULL, CAST(unique_key AS BINARY), NULL)) STORED,
-           ADD UNIQUE KEY task_results_pending_key_idx (task_name, pending_key)`,
+           ADD COLUMN pending_key varbinary(2041)
+             AS (IF(status IN ('READY', 'WAITING') AND last_attempted_at IS NULL,
+                    CONCAT(CAST(task_name AS BINARY), 0x00, CAST(unique_key AS BINARY)), NULL)) STORED,
+           ADD UNIQUE KEY task_results_pending_key_idx (pending_key)`,
         `CREATE TABLE task_throttles (
            task_name varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
            throttle_key varbinary(1020) NOT NULL,

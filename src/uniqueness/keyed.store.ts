@@ -37,7 +37,7 @@ export async function enqueueKeyed(
       }
       const [returned] = await run.query(sql.upsert, sql.upsertParams(task));
       const complete = returned && (returned.id === task.row.id || 'task_name' in returned);
-      const row = complete ? returned : (await run.query(sql.pendingLocked, sql.keyParams(task.row.taskName, task.row.uniqueKey)))[0];
+      const row = complete ? returned : (await run.query(sql.pendingLocked, sql.pendingParams(task.row.taskName, task.row.uniqueKey)))[0];
       const result = outcome(task, row);
       if (throttleMs !== null && !result.inserted) {
         await run.query(sql.throttleRecord, [row!.id, ...sql.keyParams(task.row.taskName, task.row.uniqueKey)]);
@@ -51,7 +51,7 @@ export async function enqueueKeyed(
 /** The pending task holding `key` of `taskName`, or null. */
 export async function pendingByKey(unique: UniquenessDialect, taskName: string, key: string): Promise<Partial<TaskRow> | null> {
   const sql = unique.statements;
-  const [row] = await unique.transaction((run) => run.query(sql.pending, sql.keyParams(taskName, key)));
+  const [row] = await unique.transaction((run) => run.query(sql.pending, sql.pendingParams(taskName, key)));
   return row ? mapTaskRow(row) : null;
 }
 

@@ -7,8 +7,8 @@ const NOW = 'UTC_TIMESTAMP(3)';
 const AFTER_NOW = `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`;
 /** Every column as MYSQL.find reads them (dates as UTC text). */
 const COLUMNS = MYSQL.find.slice(0, MYSQL.find.lastIndexOf('WHERE'));
-/** pending_key (a stored generated column) is the key while the task is READY or WAITING and never claimed, else NULL. */
-const PENDING_BY_KEY = `${COLUMNS} WHERE task_name = ? AND pending_key = ?`;
+/** pending_key (a stored generated column) is name NUL key while the task is READY or WAITING and never claimed, else NULL. */
+const PENDING_BY_KEY = `${COLUMNS} WHERE pending_key = ?`;
 /** `IF(replace, new, old)`: the assignments of ON DUPLICATE KEY UPDATE run left to right, each seeing the ones before. */
 const replaced = (column: string) => `${column} = IF(?, VALUES(${column}), ${column})`;
 
@@ -30,8 +30,9 @@ export const MYSQL_UNIQUE: UniqueStatements = {
     return [...insertValues(task.row, toUtcDateTime), task.row.metadataJson ?? null, task.row.uniqueKey,
       replace, task.maxWaitMs, task.maxWaitMs, replace, replace, replace, replace];
   },
-  // The key columns are binary (see the migration): compared as the bytes of the key.
+  // The key columns are binary (see the migration): compared as bytes.
   keyParams: (taskName, key) => [taskName, Buffer.from(key, 'utf8')],
+  pendingParams: (taskName, key) => [Buffer.concat([Buffer.from(taskName, 'utf8'), Buffer.from([0]), Buffer.from(key, 'utf8')])],
   pending: PENDING_BY_KEY,
   pendingLocked: `${PENDING_BY_KEY} FOR UPDATE`,
   byId: MYSQL.find,

@@ -40,6 +40,7 @@ export function postgresUniqueStatements(table: string, throttles: string): Uniq
     upsertParams: (task: KeyedTask) => [...insertValues(task.row, (date) => date.toISOString()), task.row.metadataJson ?? null,
       task.row.uniqueKey, task.replace, task.maxWaitMs],
     keyParams: (taskName, key) => [taskName, key],
+    pendingParams: (taskName, key) => [taskName, key],
     pending: `SELECT * FROM ${table} WHERE task_name = $1::text AND unique_key = $2::text AND ${PENDING}`,
     pendingLocked: `SELECT * FROM ${table} WHERE task_name = $1::text AND unique_key = $2::text AND ${PENDING} FOR UPDATE`,
     byId: `SELECT * FROM ${table} WHERE id = $1::text`,

@@ -35,6 +35,7 @@ export const SQLITE_UNIQUE: UniqueStatements = {
       replace, replace, replace, replace, replace, task.maxWaitMs, task.maxWaitMs];
   },
   keyParams: (taskName, key) => [taskName, key],
+  pendingParams: (taskName, key) => [taskName, key],
   pending: PENDING_BY_KEY,
   pendingLocked: PENDING_BY_KEY,
   byId: 'SELECT * FROM task_results WHERE id = ?',

@@ -24,11 +24,13 @@ export interface UniqueStatements {
    */
   upsert: string;
   upsertParams(task: KeyedTask): unknown[];
-  /** The parameters naming one key: task name, key (as the key columns take it). */
+  /** The parameters naming one key in task_throttles: task name, key (as the key column takes it). */
   keyParams(taskName: string, key: string): unknown[];
-  /** keyParams: every column of the pending task holding the key. */
+  /** The parameters naming one key among pending tasks (as the index takes it). */
+  pendingParams(taskName: string, key: string): unknown[];
+  /** pendingParams: every column of the pending task holding the key. */
   pending: string;
-  /** keyParams: the same, as a locking read where plain reads may see an older snapshot (MySQL). */
+  /** pendingParams: the same, as a locking read where plain reads may see an older snapshot (MySQL). */
   pendingLocked: string;
   /** id: every column of a task. */
   byId: string;
