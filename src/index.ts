@@ -19,6 +19,7 @@ export {
   QueueLimits1765238400000,
   TaskWorkers1765324800000,
   TaskTracing1765411200000,
+  UniqueTasks1765152000000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
@@ -41,6 +42,7 @@ export type {
 } from './interfaces/tasks-module-options.interface';
 export type {
   EnqueueOptions, EnqueueWithKwargs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn, DependencyRef, WorkflowOptions,
+  DebounceOptions,
 } from './interfaces/task-types';
 export {
   TasksError,
@@ -63,6 +65,7 @@ export {
   TaskScheduleNotFoundError,
   DependencyFailedError,
   TaskNotRetryableError,
+  TaskThrottledError,
 } from './task.errors';
 export type { TaskFilter, BulkOptions } from './operations/task-filter';
 export type { QueueCounts } from './operations/task-operations.service';

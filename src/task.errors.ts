@@ -99,6 +99,16 @@ export class TaskScheduleNotFoundError extends TasksError {
 }
 
 /**
+ * An enqueue with `throttle` was refused inside the window of an accepted one that no longer
+ * exists (it was pruned or forgotten), so there is no task to resolve with.
+ */
+export class TaskThrottledError extends TasksError {
+  constructor(readonly taskName: string, readonly key: string) {
+    super(`${taskName} with key "${key}" is throttled: an enqueue was accepted within the window, and its task is gone.`);
+  }
+}
+
+/**
  * Recorded in the `errors` of a task cancelled because a task it depends on ended FAILED or
  * CANCELLED (`onDependencyFailure: 'cancel'`, the default); its dependents get it too.
  */

@@ -31,6 +31,8 @@ import type { BulkOptions, TaskFilter } from './operations/task-filter';
 import type { TaskWorkerInfo } from './workers/task-worker-info';
 import { EnqueueTelemetry, TASK_TELEMETRY } from './telemetry/enqueue-telemetry';
 import type { EntityManager } from 'typeorm';
+import { checkKey, UniqueEnqueue, uniqueOptions } from './uniqueness/unique-options';
+import type { KeyedTask } from './uniqueness/uniqueness-dialect.interface';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
 const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -69,7 +71,12 @@ export class TaskService {
   async enqueue(...params: unknown[]): Promise<TaskResult> {
     const { definition, rest } = this.resolve(params);
     const [args, options = {}] = rest as [unknown[], EnqueueOptions & { kwargs?: unknown }];
-    const row = this.prepare(definition, args, options, options.kwargs, new Date());
+    const unique = this.unique(definition, options, `enqueue(${definition.name})`);
+    const row = this.prepare(definition, args, unique ? keyedOptions(options, unique) : options, options.kwargs, new Date());
+    if (unique) {
+      const [result] = await this.backend.enqueueKeyed([keyedTask(row, unique)], unique.throttleMs, options.manager);
+      return result;
+    }
     if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
       const [result] = await this.store([row], options.manager);
       return result;
@@ -158,12 +165,13 @@ export class TaskService {
     if (!Array.isArray(argsList)) {
       throw new InvalidTaskArgumentsError(`enqueueMany(${definition.name}) takes an array of argument arrays.`);
     }
+    const unique = this.unique(definition, options, `enqueueMany(${definition.name})`);
     if (argsList.length === 0) return [];
     // One statement, one enqueue time: rows of a batch keep their order by id within it.
     const enqueuedAt = new Date();
     const rows = argsList.map((args, index) => {
       try {
-        return this.prepare(definition, args, options, undefined, enqueuedAt);
+        return this.prepare(definition, args, unique ? keyedOptions(options, unique) : options, undefined, enqueuedAt);
       } catch (error) {
         if (error instanceof InvalidTaskArgumentsError) {
           throw new InvalidTaskArgumentsError(`Task ${index} of enqueueMany: ${error.message}`, `[${index}].${error.path}`);
@@ -171,6 +179,11 @@ export class TaskService {
         throw error;
       }
     });
+    if (unique) {
+      // One key for the whole batch: in order, the first entry is stored (or finds the pending
+      // task) and each later one meets it, as separate enqueues would.
+      return this.backend.enqueueKeyed(rows.map((row) => keyedTask(row, unique)), unique.throttleMs, options.manager);
+    }
     if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
       return this.store(rows, options.manager);
     }
@@ -180,6 +193,17 @@ export class TaskService {
     const releaseDelayMs = options.delay ?? (options.runAfter ? null : 0);
     return this.storeWorkflow(rows.map((row) => ({ row, dependsOn, onDependencyFailure, pipe: Pipe.None, releaseDelayMs })),
       options.manager);
+  }
+
+  /** The pending (READY or WAITING) task of `Class.method` holding `key`, or null. */
+  getByKey<T, K extends TaskMethodName<T>>(target: Type<T>, method: K, key: string): Promise<TaskResult<TaskReturn<T, K>> | null>;
+  /** The pending (READY or WAITING) task of the task named `name` holding `key`, or null. */
+  getByKey<R = unknown>(name: string, key: string): Promise<TaskResult<R> | null>;
+  async getByKey(...params: unknown[]): Promise<TaskResult | null> {
+    const { definition, rest } = this.resolve(params);
+    const [key] = rest;
+    checkKey(key, `getByKey(${definition.name})`);
+    return this.backend.pendingByKey(definition.name, key);
   }
 
   /** The result of task `id`; `TaskResultNotFoundError` if there is none. */
@@ -402,9 +426,27 @@ export class TaskService {
     return NOW;
   }
 
+  /** The unique-task options of an enqueue, checked; a keyed task is not a workflow member. */
+  private unique(definition: TaskDefinition, options: EnqueueOptions, where: string): UniqueEnqueue | null {
+    const unique = uniqueOptions(options, where);
+    if (unique && (options.dependsOn !== undefined || options.onDependencyFailure !== undefined)) {
+      throw new InvalidTaskError(`${where}: a task with a key cannot have dependsOn or onDependencyFailure (${definition.name}).`);
+    }
+    return unique;
+  }
+
   private knownTasks(): string {
     return this.registry.all().map((definition) => definition.name).join(', ') || 'none';
   }
+}
+
+/** A debounce's run time replaces `delay` (uniqueOptions refused it alongside runAfter or delay). */
+function keyedOptions(options: EnqueueOptions, unique: UniqueEnqueue): EnqueueOptions {
+  return unique.delayMs === null ? options : { ...options, delay: unique.delayMs };
+}
+
+function keyedTask(row: NewTaskRow, unique: UniqueEnqueue): KeyedTask {
+  return { row: { ...row, uniqueKey: unique.key }, replace: unique.replace, maxWaitMs: unique.maxWaitMs };
 }
 
 function isStorableDate(value: unknown): value is Date {

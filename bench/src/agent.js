@@ -59,6 +59,33 @@ const ops = {
     return { count: i, ms: now() - t0 };
   },
 
+  /**
+   * keyed: plain enqueues and enqueues each with a distinct key, alternating in blocks so that
+   * both see the same table size and the same load; `n` of each.
+   */
+  async enqueueKeyedTimed({ n, maxSeconds, warmup }) {
+    for (let w = 0; w < warmup; w++) {
+      await client.enqueueOne(payload(-1 - w));
+      await client.enqueueKeyed(payload(-1 - w), `warmup-${w}`);
+    }
+    const block = 250;
+    const deadline = now() + maxSeconds * 1000;
+    const plain = { count: 0, ms: 0 };
+    const keyed = { count: 0, ms: 0 };
+    for (let i = 0; i < n && now() <= deadline; i += block) {
+      const size = Math.min(block, n - i);
+      let t0 = now();
+      for (let k = 0; k < size; k++) await client.enqueueOne(payload(i + k));
+      plain.ms += now() - t0;
+      plain.count += size;
+      t0 = now();
+      for (let k = 0; k < size; k++) await client.enqueueKeyed(payload(i + k), `key-${i + k}`);
+      keyed.ms += now() - t0;
+      keyed.count += size;
+    }
+    return { plain, keyed };
+  },
+
   async enqueueBulkTimed({ n, batch, maxSeconds, warmup }) {
     for (let w = 0; w < warmup; w += batch) {
       await client.enqueueBulk(Array.from({ length: Math.min(batch, warmup - w) }, (_, k) => payload(-1 - w - k)));

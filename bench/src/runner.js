@@ -233,6 +233,20 @@ async function benchSystem(system, opts, emit) {
     if (m.has('rss_100k')) {
       await measure('rss_100k', (out) => rssRun(system, driver, opts, out, log), { repeat: 1 });
     }
+    if (m.has('keyed')) {
+      if (!system.keyed) log(`keyed            not measured: no unique tasks in ${system.name}`);
+      else {
+        await measure('keyed', async (out) => {
+          await driver.call('setup');
+          const r = await driver.call('enqueueKeyedTimed', { n: opts.n, maxSeconds: opts.maxSeconds, warmup: Math.min(200, Math.ceil(opts.n / 10)) });
+          const plain = r.plain.count / (r.plain.ms / 1000);
+          const keyed = r.keyed.count / (r.keyed.ms / 1000);
+          out('keyed_plain', r.plain.count, 1, plain, 'jobs/s', {});
+          out('keyed', r.keyed.count, 1, keyed, 'jobs/s', { ratio: keyed / plain });
+          log(`keyed            ${fmt(keyed)} jobs/s with a key, ${fmt(plain)} plain (${(keyed / plain).toFixed(2)}×)`);
+        });
+      }
+    }
     for (const kind of ['chord', 'chain']) {
       if (!m.has(kind)) continue;
       // Only some systems have workflows; for the others the metric does not apply (not a failure).

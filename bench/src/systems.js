@@ -20,6 +20,8 @@ const SYSTEMS = [
   module: path.join(__dirname, '..', 'systems', `${s.file}.js`),
   // Whether the chord / chain metrics apply: nestjs-tasks workflows and BullMQ flows.
   workflows: s.name === 'nestjs-tasks' || s.name === 'bullmq',
+  // Whether the keyed metric applies: nestjs-tasks' unique tasks (enqueue option `key`).
+  keyed: s.name === 'nestjs-tasks',
 }));
 
 const ALIASES = {

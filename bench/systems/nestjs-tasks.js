@@ -156,6 +156,9 @@ module.exports = {
       async enqueueOne(payload) {
         await tasks.enqueue(NoopTasks, 'noop', [payload]);
       },
+      async enqueueKeyed(payload, key) {
+        await tasks.enqueue(NoopTasks, 'noop', [payload], { key });
+      },
       async enqueueBulk(payloads) {
         await tasks.enqueueMany(
           NoopTasks,

@@ -8,6 +8,7 @@ import type { QueueStatements } from './queue-statements.interface';
 import type { ScheduleDialect } from './schedule-dialect.interface';
 import type { OperationsDialect } from './operations-dialect.interface';
 import type { QueueDepthRow } from './shared/queue-depth';
+import type { UniquenessDialect } from '../uniqueness/uniqueness-dialect.interface';
 import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
@@ -37,6 +38,8 @@ export interface NewTaskRow {
   metadata?: Record<string, unknown> | null;
   /** The enqueuer's W3C `traceparent`, continued by every attempt (src/telemetry); null without a recording span. */
   traceContext?: string | null;
+  /** The enqueue option `key` (src/uniqueness): stored by the keyed statements only. */
+  uniqueKey?: string | null;
 }
 
 /** What a worker needs to run a claimed task: no entity hydration on the hot path. */
@@ -125,6 +128,8 @@ export interface TaskDialect {
   schedules(): ScheduleDialect;
   /** The statements of the operating tools (retry, bulk actions, the worker registry), on this dialect's connections. */
   operations(): OperationsDialect;
+  /** The statements of unique tasks (`key`, `debounce`, `throttle`: src/uniqueness), on this dialect's connections. */
+  uniqueness(): UniquenessDialect;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
   /**

@@ -22,6 +22,8 @@ import { mysqlSchedules } from './mysql-schedules';
 import { mysqlOperations } from './mysql-operations';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import { MYSQL_UNIQUE } from '../../uniqueness/mysql.unique-statements';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport } from '../shared/dependents.settle';
 import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
@@ -46,6 +48,10 @@ const PACKET_HEADROOM = 64 * 1024;
 /** The same shape for mysql2's Pool and for the primary's PoolNamespace under replication. */
 type Queryable = Pick<Pool, 'query' | 'getConnection'>;
 type Row = Record<string, unknown>;
+
+/** InnoDB's deadlock victim (a unique-key upsert's transaction), and how often one is run before giving up. */
+const ER_LOCK_DEADLOCK = 1213;
+const DEADLOCK_ATTEMPTS = 10;
 
 /**
  * MySQL 8 and MariaDB 10.6+ through the DataSource's own mysql2 pool. Neither has UPDATE …
@@ -282,6 +288,24 @@ export class MysqlDialect implements TaskDialect {
 
   operations(): OperationsDialect {
     return mysqlOperations(this.pool, () => this.maintenancePool(), (work) => this.inTransaction(true, work));
+  }
+
+  uniqueness(): UniquenessDialect {
+    return {
+      statements: MYSQL_UNIQUE,
+      transaction: async (work, manager) => {
+        // Concurrent upserts of one key lock the same index entries in different orders, and
+        // InnoDB settles that by rolling one transaction back: ours is run again; the caller's
+        // (with `manager`) is gone, so the error is theirs to handle.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.transaction(work, manager);
+          } catch (error) {
+            if (manager || attempt >= DEADLOCK_ATTEMPTS || (error as { errno?: number }).errno !== ER_LOCK_DEADLOCK) throw error;
+          }
+        }
+      },
+    };
   }
 
   async checkSchema(): Promise<void> {

@@ -175,7 +175,7 @@ export const MYSQL = {
 
   /** id. DATETIME columns as UTC text: mysql2 would read them as Dates in the process's time zone. */
   find: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
-                progress, return_value, claimed_by, cancel_requested, group_id, metadata, ${
+                progress, return_value, claimed_by, cancel_requested, group_id, metadata, unique_key, ${
   ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']
     .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
            FROM task_results WHERE id = ?`,

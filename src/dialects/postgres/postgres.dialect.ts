@@ -29,6 +29,8 @@ import type { QueueStatements } from '../queue-statements.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import { postgresOperations } from './postgres-operations';
+import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import { postgresUniqueStatements } from '../../uniqueness/postgres.unique-statements';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -58,6 +60,8 @@ export class PostgresDialect implements TaskDialect {
   private readonly table: string;
   private readonly schedulesTable: string;
   private readonly queueTable: string;
+  private readonly throttlesTable: string;
+  private unique?: UniquenessDialect;
   private readonly sql: ReturnType<typeof postgresStatements>;
   readonly workflow: WorkflowStatements;
   readonly queues: QueueStatements;
@@ -75,6 +79,7 @@ export class PostgresDialect implements TaskDialect {
     const schema = driver.options.schema;
     this.table = schema ? `${quoteIdentifier(schema)}.task_results` : 'task_results';
     this.schedulesTable = schema ? `${quoteIdentifier(schema)}.task_schedules` : 'task_schedules';
+    this.throttlesTable = schema ? `${quoteIdentifier(schema)}.task_throttles` : 'task_throttles';
     const edges = schema ? `${quoteIdentifier(schema)}.task_dependencies` : 'task_dependencies';
     this.queueTable = schema ? `${quoteIdentifier(schema)}.task_queues` : 'task_queues';
     this.sql = postgresStatements(this.table, edges, this.queueTable);
@@ -288,6 +293,15 @@ export class PostgresDialect implements TaskDialect {
     const prefix = this.table.slice(0, -'task_results'.length);
     return (this.operationsDialect ??= postgresOperations(this.pool, () => this.maintenancePool(),
       { results: this.table, edges: `${prefix}task_dependencies`, workers: `${prefix}task_workers` }));
+  }
+
+  uniqueness(): UniquenessDialect {
+    return (this.unique ??= {
+      statements: postgresUniqueStatements(this.table, this.throttlesTable),
+      transaction: (work, manager) => this.transaction(work, manager),
+      // The keyed insert is the only statement run through here: one prepared name.
+      single: async (text, values) => (await this.query('upsertKeyed', text, values)).rows,
+    });
   }
 
   async checkSchema(): Promise<void> {

@@ -28,6 +28,7 @@ const PROPERTIES: Record<string, keyof TaskRow> = {
   scheduled_at: 'scheduledAt',
   group_id: 'groupId',
   metadata: 'metadata',
+  unique_key: 'uniqueKey',
 };
 const JSON_COLUMNS = new Set(['args', 'kwargs', 'errors', 'worker_ids', 'progress', 'metadata']);
 const DATE_COLUMNS = new Set(['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']);

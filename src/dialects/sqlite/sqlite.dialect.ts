@@ -20,6 +20,8 @@ import { sqliteOperations } from './sqlite-operations';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import { SQLITE_UNIQUE } from '../../uniqueness/sqlite.unique-statements';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport, SettleReport } from '../shared/dependents.settle';
 import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
@@ -195,6 +197,10 @@ export class SqliteDialect implements TaskDialect {
 
   operations(): OperationsDialect {
     return sqliteOperations(this.connection);
+  }
+
+  uniqueness(): UniquenessDialect {
+    return { statements: SQLITE_UNIQUE, transaction: (work, manager) => this.transaction(work, manager) };
   }
 
   async checkSchema(): Promise<void> {
