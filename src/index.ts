@@ -59,4 +59,5 @@ export {
   InvalidWorkerOptionError,
   TaskScheduleNotFoundError,
   DependencyFailedError,
+  TaskConcurrencyKeyError,
 } from './task.errors';

@@ -107,3 +107,14 @@ export class DependencyFailedError extends TasksError {
     super(`Dependency ${dependencyId} ended ${dependencyStatus}.`);
   }
 }
+
+/**
+ * A task's `concurrencyKey` threw or returned something other than a string of at most 191
+ * characters, at enqueue: nothing was stored. `cause` is what it threw.
+ */
+export class TaskConcurrencyKeyError extends InvalidTaskError {
+  constructor(message: string, cause?: unknown) {
+    super(message);
+    if (cause !== undefined) this.cause = cause;
+  }
+}

@@ -5,6 +5,7 @@ import type { TaskTime } from '../core/task-time';
 import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
 import type { QueueStatements } from './queue-statements.interface';
+import type { LimitStatements } from './limit-statements.interface';
 import type { ScheduleDialect } from './schedule-dialect.interface';
 import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
@@ -131,6 +132,8 @@ export interface TaskDialect {
   cascaded?: (ids: string[]) => void;
   /** The statements of paused queues (src/queues), run through `transaction`. */
   readonly queues: QueueStatements;
+  /** The statements of limited claims (src/limits), run through `transaction`. */
+  readonly limits: LimitStatements;
   /** The workflow statements of this database (src/workflows). */
   readonly workflow: WorkflowStatements;
   /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */

@@ -28,6 +28,9 @@ import { WakeUp } from './wake-up';
 import { AttemptEvents } from './attempt.events';
 import { logFailedAttempt } from './attempt.log';
 import { TaskSchedules } from '../schedules/task-schedules.service';
+import { ClaimRouter } from '../limits/claim-router';
+import { limitPlan } from '../limits/limit-plan';
+import { resolveQueues } from '../limits/queue-limits';
 
 export interface WorkerSummary {
   workerId: string;
@@ -76,7 +79,9 @@ export class TaskWorker implements BeforeApplicationShutdown {
     const resolved = resolveWorkerOptions({ ...this.moduleOptions.worker, ...options });
     // A batch run drains what is due and exits: it has no ticks to wait for.
     const scheduler = resolved.scheduler && !resolved.batch ? this.schedules.createScheduler(this.logger) : null;
-    const run = new WorkerRun(this.store, this.executor, this.registry, this.events, this.bus, resolved, this.logger, scheduler);
+    const plan = limitPlan(resolveQueues(this.moduleOptions.queues).limits, this.registry.all(), resolved.queues);
+    const claims = new ClaimRouter(this.store.dialect, plan, this.registry, this.logger);
+    const run = new WorkerRun(this.store, this.executor, this.registry, this.events, this.bus, resolved, this.logger, claims, scheduler);
     this.current = run;
     try {
       return await run.start();
@@ -121,6 +126,7 @@ class WorkerRun {
     bus: TaskEventBus,
     readonly options: ResolvedWorkerOptions,
     private readonly logger: Logger,
+    private readonly claims: ClaimRouter,
     scheduler: MaintenanceService | null = null,
   ) {
     const { workerId, leaseDuration } = options;
@@ -186,7 +192,8 @@ class WorkerRun {
         let tasks: ClaimedTask[];
         const settledBefore = this.settledWrites;
         try {
-          tasks = await this.dialect.claim({ workerId, queues, limit, leaseMs: leaseDuration });
+          const freeSlots = concurrency - this.active.size - this.buffer.length;
+          tasks = await this.claims.claim({ workerId, queues, limit, leaseMs: leaseDuration }, freeSlots);
           failures = 0;
         } catch (error) {
           failures++;

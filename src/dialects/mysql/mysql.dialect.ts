@@ -1,4 +1,5 @@
 import { MYSQL_QUEUES } from './queues.statements';
+import { MYSQL_LIMITS } from './limits.statements';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AttemptRef } from '../../core/attempt-ref';
@@ -58,6 +59,7 @@ export class MysqlDialect implements TaskDialect {
   readonly name = 'mysql' as const;
   readonly workflow = MYSQL_WORKFLOW;
   readonly queues = MYSQL_QUEUES;
+  readonly limits = MYSQL_LIMITS;
   private readonly pool: Queryable;
   /** Renewals and rescues, on a connection of their own (see createMysqlMaintenancePool); opened by the first. */
   private maintenance?: Pool;

@@ -25,6 +25,8 @@ import { createPgMaintenancePool } from './postgres-connections';
 import { postgresSchedules } from './postgres-schedules';
 import { postgresQueueStatements } from './queues.statements';
 import type { QueueStatements } from '../queue-statements.interface';
+import { postgresLimitStatements } from './limits.statements';
+import type { LimitStatements } from '../limit-statements.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
@@ -58,6 +60,7 @@ export class PostgresDialect implements TaskDialect {
   private readonly sql: ReturnType<typeof postgresStatements>;
   readonly workflow: WorkflowStatements;
   readonly queues: QueueStatements;
+  readonly limits: LimitStatements;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
   /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
@@ -75,6 +78,7 @@ export class PostgresDialect implements TaskDialect {
     this.queueTable = schema ? `${quoteIdentifier(schema)}.task_queues` : 'task_queues';
     this.sql = postgresStatements(this.table, edges, this.queueTable);
     this.queues = postgresQueueStatements(this.queueTable, this.table);
+    this.limits = postgresLimitStatements(this.queueTable, this.table);
     this.workflow = postgresWorkflowStatements(this.table, edges);
     this.notifier = new PgNotifier(this.pool);
   }

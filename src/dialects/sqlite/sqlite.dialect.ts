@@ -14,6 +14,7 @@ import type {
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE_QUEUES } from './queues.statements';
+import { SQLITE_LIMITS } from './limits.statements';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
@@ -34,6 +35,7 @@ export class SqliteDialect implements TaskDialect {
   readonly workerUnsupported?: string;
   readonly workflow = SQLITE_WORKFLOW;
   readonly queues = SQLITE_QUEUES;
+  readonly limits = SQLITE_LIMITS;
   private readonly claimTexts = new Map<number, string>();
   /** Queues claimed with the walk through every priority (`claim`) until the time given, without trying claimTop first. */
   private readonly walking = new Map<string, number>();
