@@ -20,6 +20,8 @@ const SYSTEMS = [
   module: path.join(__dirname, '..', 'systems', `${s.file}.js`),
   // Whether the chord / chain metrics apply: nestjs-tasks workflows and BullMQ flows.
   workflows: s.name === 'nestjs-tasks' || s.name === 'bullmq',
+  // Whether the limited metric applies: nestjs-tasks queue limits.
+  limits: s.name === 'nestjs-tasks',
 }));
 
 const ALIASES = {
