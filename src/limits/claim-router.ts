@@ -14,13 +14,26 @@ import { concurrencyKeyOf } from './task-limits';
 export class ClaimRouter {
   /** Where the next round starts among the governed queues, so each gets first pick in turn. */
   private next = 0;
+  /**
+   * Governed queues whose last claim came short (at a limit, or empty), until when they are left
+   * out of the rounds: a saturated queue would otherwise cost every round of the worker a
+   * transaction that finds nothing. A finish or an enqueue in the queue ends the wait.
+   */
+  private readonly quiet = new Map<string, number>();
 
   constructor(
     private readonly dialect: TaskDialect,
     private readonly plan: LimitPlan,
     private readonly registry: TaskRegistry,
     private readonly logger: Logger,
+    private readonly pollInterval: number,
   ) {}
+
+  /** Something changed in `queue` (null: in some queue): its next round tries it again. */
+  nudge(queue: string | null): void {
+    if (queue === null) this.quiet.clear();
+    else this.quiet.delete(queue);
+  }
 
   /**
    * Up to `request.limit` tasks; of governed queues at most `freeSlots`, since a task claimed ahead
@@ -35,9 +48,12 @@ export class ClaimRouter {
       const budget = Math.min(request.limit, freeSlots) - tasks.length;
       if (budget <= 0) break;
       const queue = governed[(start + i) % governed.length];
-      tasks.push(...await claimLimited(this.dialect, queue, {
+      if ((this.quiet.get(queue.name) ?? 0) > performance.now()) continue;
+      const claimed = await claimLimited(this.dialect, queue, {
         workerId: request.workerId, limit: budget, leaseMs: request.leaseMs, keyOf: (row) => this.keyOf(row),
-      }));
+      });
+      if (claimed.length < budget) this.quiet.set(queue.name, performance.now() + this.pollInterval);
+      tasks.push(...claimed);
     }
     const left = request.limit - tasks.length;
     if (left > 0 && (plain === null || plain.length > 0)) {

@@ -80,7 +80,8 @@ export class TaskWorker implements BeforeApplicationShutdown {
     // A batch run drains what is due and exits: it has no ticks to wait for.
     const scheduler = resolved.scheduler && !resolved.batch ? this.schedules.createScheduler(this.logger) : null;
     const plan = limitPlan(resolveQueues(this.moduleOptions.queues).limits, this.registry.all(), resolved.queues);
-    const claims = new ClaimRouter(this.store.dialect, plan, this.registry, this.logger);
+    // A batch run ends at its first empty round: it leaves no queue out of one.
+    const claims = new ClaimRouter(this.store.dialect, plan, this.registry, this.logger, resolved.batch ? 0 : resolved.pollInterval);
     const run = new WorkerRun(this.store, this.executor, this.registry, this.events, this.bus, resolved, this.logger, claims, scheduler);
     this.current = run;
     try {
@@ -162,6 +163,7 @@ class WorkerRun {
     this.logger.log(`Worker ${workerId} started: queues ${queues?.join(', ') ?? '*'}, concurrency ${concurrency}.`);
     const unsubscribe = [
       this.events.onEnqueued((queue) => {
+        this.claims.nudge(queue);
         if (queue === null) {
           // Some commit to the database, maybe a task: worth a claim only to a worker that has
           // nothing to run. A busy one claims when a slot frees; woken early, it would claim in
@@ -299,6 +301,8 @@ class WorkerRun {
         this.announcer.written(task, outcome);
       })
       .finally(() => {
+        // A slot of its queue may have freed under a limit.
+        this.claims.nudge(task.queueName);
         this.writes.delete(tracked);
         this.settledWrites++;
         this.wake();
