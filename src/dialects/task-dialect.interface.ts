@@ -136,6 +136,8 @@ export interface TaskDialect {
   readonly limits: LimitStatements;
   /** The workflow statements of this database (src/workflows). */
   readonly workflow: WorkflowStatements;
+  /** Runs one reading statement outside any transaction (on SQLite, without taking the write lock). */
+  read<R = Record<string, unknown>>(sql: string, params: unknown[]): Promise<R[]>;
   /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T>;
 }

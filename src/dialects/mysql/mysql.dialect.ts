@@ -238,6 +238,10 @@ export class MysqlDialect implements TaskDialect {
     });
   }
 
+  read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return query<R[]>(this.pool, sql, params);
+  }
+
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
     if (manager) return work(managerRunner(manager));
     // READ COMMITTED: the edges are read by index ranges, which REPEATABLE READ would gap-lock.

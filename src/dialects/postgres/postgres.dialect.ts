@@ -235,6 +235,10 @@ export class PostgresDialect implements TaskDialect {
     });
   }
 
+  async read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return (await this.pool.query(sql, params)).rows as R[];
+  }
+
   async transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
     if (manager) return work(managerRunner(manager));
     const client = await this.pool.connect();

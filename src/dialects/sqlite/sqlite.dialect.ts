@@ -155,6 +155,10 @@ export class SqliteDialect implements TaskDialect {
     });
   }
 
+  read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return this.connection.all(sql, params) as Promise<R[]>;
+  }
+
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
     if (manager) return work(managerRunner(manager));
     return this.connection.immediate((tx) => work(runnerOf(tx)));
