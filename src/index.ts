@@ -17,6 +17,8 @@ export { parseWorkerFlags } from './worker/worker-flags';
 export {
   TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000, Workflows1765065600000,
   QueueLimits1765238400000,
+  TaskWorkers1765324800000,
+  TaskTracing1765411200000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
@@ -33,6 +35,7 @@ export { ImmediateBackend } from './backends/immediate.backend';
 export type { TaskBackend } from './backends/task-backend.interface';
 export type { TaskOptions, BackoffFunction } from './interfaces/task-options.interface';
 export type { WorkerOptions } from './interfaces/worker-options.interface';
+export type { TaskTelemetryOptions } from './telemetry/task-telemetry-options';
 export type {
   TasksModuleOptions, TasksModuleAsyncOptions, TasksModuleRootOptions, TasksOptionsFactory, TaskBackendName,
 } from './interfaces/tasks-module-options.interface';
@@ -60,4 +63,8 @@ export {
   TaskScheduleNotFoundError,
   DependencyFailedError,
   TaskConcurrencyKeyError,
+  TaskNotRetryableError,
 } from './task.errors';
+export type { TaskFilter, BulkOptions } from './operations/task-filter';
+export type { QueueCounts } from './operations/task-operations.service';
+export type { TaskWorkerInfo } from './workers/task-worker-info';

@@ -108,6 +108,13 @@ export class DependencyFailedError extends TasksError {
   }
 }
 
+/** `retry()` of a task that is not FAILED or CANCELLED; `status` is what it is. */
+export class TaskNotRetryableError extends TasksError {
+  constructor(readonly id: string, readonly status: TaskResultStatus, reason = 'only FAILED or CANCELLED tasks can be retried') {
+    super(`Task ${id} is ${status}: ${reason}.`);
+  }
+}
+
 /**
  * A task's `concurrencyKey` threw or returned something other than a string of at most 191
  * characters, at enqueue: nothing was stored. `cause` is what it threw.

@@ -1,9 +1,9 @@
-import { Inject, Injectable, Type } from '@nestjs/common';
+import { Inject, Injectable, Optional, Type } from '@nestjs/common';
 import { resolveQueues } from './limits/queue-limits';
 import { concurrencyKeyOf } from './limits/task-limits';
 import type { TaskResult } from './entities/task-result.entity';
 import type { TaskBackend } from './backends/task-backend.interface';
-import type { NewTaskRow } from './dialects/task-dialect.interface';
+import type { NewTaskRow, NewWorkflowTask } from './dialects/task-dialect.interface';
 import { TaskDefinition, TaskRegistry } from './task.registry';
 import { TASK_BACKEND, TASKS_MODULE_OPTIONS, DEFAULT_MAX_PAYLOAD_SIZE } from './tasks.constants';
 import type { TasksModuleOptions } from './interfaces/tasks-module-options.interface';
@@ -27,6 +27,11 @@ import { TaskSchedules } from './schedules/task-schedules.service';
 import { TaskQueues } from './queues/task-queues.service';
 import type { TaskQueueInfo } from './queues/task-queue.interface';
 import type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
+import { QueueCounts, TaskOperations } from './operations/task-operations.service';
+import type { BulkOptions, TaskFilter } from './operations/task-filter';
+import type { TaskWorkerInfo } from './workers/task-worker-info';
+import { EnqueueTelemetry, TASK_TELEMETRY } from './telemetry/enqueue-telemetry';
+import type { EntityManager } from 'typeorm';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
 const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -44,6 +49,8 @@ export class TaskService {
     @Inject(TASKS_MODULE_OPTIONS) options: TasksModuleOptions,
     private readonly schedules: TaskSchedules,
     private readonly queueState: TaskQueues,
+    private readonly operations: TaskOperations,
+    @Optional() @Inject(TASK_TELEMETRY) private readonly telemetry: EnqueueTelemetry | null = null,
   ) {
     this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
     const { names } = resolveQueues(options.queues);
@@ -65,11 +72,11 @@ export class TaskService {
     const [args, options = {}] = rest as [unknown[], EnqueueOptions & { kwargs?: unknown }];
     const row = this.prepare(definition, args, options, options.kwargs, new Date());
     if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
-      const [result] = await this.backend.enqueue([row], options.manager);
+      const [result] = await this.store([row], options.manager);
       return result;
     }
     const where = `enqueue(${definition.name})`;
-    const [result] = await this.backend.enqueueWorkflow([{
+    const [result] = await this.storeWorkflow([{
       row,
       dependsOn: dependencyIds(options.dependsOn ?? [], where),
       onDependencyFailure: failurePolicy(options.onDependencyFailure, where),
@@ -90,7 +97,7 @@ export class TaskService {
   group<const C extends readonly TaskCall<any>[]>(calls: C, options?: WorkflowOptions): Promise<TaskGroup<GroupValues<C>, never>>;
   async group(calls: readonly unknown[], options: WorkflowOptions & { then?: unknown } = {}): Promise<any> {
     const { id, tasks } = groupTasks(calls, options.then, (step) => this.prepareStep(step));
-    const results = await this.backend.enqueueWorkflow(tasks, options.manager);
+    const results = await this.storeWorkflow(tasks, options.manager);
     return new TaskGroup<unknown[], unknown>(id, results.slice(0, calls.length), options.then !== undefined ? results[calls.length] : null,
       this.backend);
   }
@@ -115,7 +122,7 @@ export class TaskService {
   chain<R>(steps: readonly [TaskCall<R>, ...ChainStep<R, R>[]], options?: WorkflowOptions): Promise<TaskChain<R>>;
   async chain(steps: readonly unknown[], options: WorkflowOptions = {}): Promise<TaskChain<unknown>> {
     const { id, tasks } = chainTasks(steps, (step) => this.prepareStep(step));
-    return new TaskChain(id, await this.backend.enqueueWorkflow(tasks, options.manager), this.backend);
+    return new TaskChain(id, await this.storeWorkflow(tasks, options.manager), this.backend);
   }
 
   /** The group `id` (members and callback) as stored now; `TaskResultNotFoundError` if there is none. */
@@ -167,13 +174,13 @@ export class TaskService {
       }
     });
     if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
-      return this.backend.enqueue(rows, options.manager);
+      return this.store(rows, options.manager);
     }
     const where = `enqueueMany(${definition.name})`;
     const dependsOn = dependencyIds(options.dependsOn ?? [], where);
     const onDependencyFailure = failurePolicy(options.onDependencyFailure, where);
     const releaseDelayMs = options.delay ?? (options.runAfter ? null : 0);
-    return this.backend.enqueueWorkflow(rows.map((row) => ({ row, dependsOn, onDependencyFailure, pipe: Pipe.None, releaseDelayMs })),
+    return this.storeWorkflow(rows.map((row) => ({ row, dependsOn, onDependencyFailure, pipe: Pipe.None, releaseDelayMs })),
       options.manager);
   }
 
@@ -185,6 +192,57 @@ export class TaskService {
   /** READY → CANCELLED at once; RUNNING → its signal fires and it ends CANCELLED. Returns the task as it is now. */
   cancel<R = unknown>(id: string): Promise<TaskResult<R>> {
     return this.backend.cancel(id) as Promise<TaskResult<R>>;
+  }
+
+  /**
+   * Runs FAILED or CANCELLED task `id` again on the same row: READY, its attempts and errors kept,
+   * `maxAttempts` raised to one more than the attempts made. With `dependents: true`, the
+   * dependents its failure cancelled go back to WAITING (and theirs). `TaskNotRetryableError`
+   * for any other status; `TaskResultNotFoundError` for an unknown id. Returns the task as it is now.
+   */
+  retry<R = unknown>(id: string, options: { dependents?: boolean } = {}): Promise<TaskResult<R>> {
+    return this.operations.retry(id, options.dependents === true) as Promise<TaskResult<R>>;
+  }
+
+  /** Retries every FAILED or CANCELLED task matching `filter` (as `retry`, without dependents), a batch per statement; returns how many. */
+  retryMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.retryMany(filter, options);
+  }
+
+  /**
+   * Cancels every READY, WAITING or RUNNING task matching `filter` (as `cancel`), a batch per
+   * statement; returns how many were cancelled or asked to stop.
+   */
+  cancelMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.cancelMany(filter, options);
+  }
+
+  /** Deletes every finished task matching `filter`, a batch per transaction; returns how many. */
+  deleteMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.deleteMany(filter, options);
+  }
+
+  /** How many tasks match `filter` (every status when it names none). */
+  countTasks(filter?: TaskFilter): Promise<number> {
+    return this.operations.count(filter);
+  }
+
+  /**
+   * Up to `limit` (default 100) tasks matching `filter`, newest first; `cursor`, the id of the
+   * last task of a page, gives the next (older) page.
+   */
+  listTasks(filter?: TaskFilter, options: { limit?: number; cursor?: string } = {}): Promise<TaskResult[]> {
+    return this.operations.list(filter, options.limit, options.cursor);
+  }
+
+  /** The tasks of each queue, counted per status. */
+  queueCounts(): Promise<QueueCounts[]> {
+    return this.operations.queueCounts();
+  }
+
+  /** The live workers, as each records itself in the database (heartbeat not expired), by id. */
+  listWorkers(): Promise<TaskWorkerInfo[]> {
+    return this.operations.listWorkers();
   }
 
   /** Deletes finished results older than `olderThan`, in bounded batches; returns how many. */
@@ -281,6 +339,17 @@ export class TaskService {
       throw new InvalidTaskError(`${where} is not a task: mark the method with @Task() on a provider of a module. Known tasks: ${this.knownTasks()}.`);
     }
     return { definition, rest };
+  }
+
+  /** Every enqueue stores its rows through here and storeWorkflow: inside the telemetry's enqueue span. */
+  private store(rows: NewTaskRow[], manager?: EntityManager): Promise<TaskResult[]> {
+    if (!this.telemetry) return this.backend.enqueue(rows, manager);
+    return this.telemetry.enqueue(rows, () => this.backend.enqueue(rows, manager));
+  }
+
+  private storeWorkflow(tasks: NewWorkflowTask[], manager?: EntityManager): Promise<TaskResult[]> {
+    if (!this.telemetry) return this.backend.enqueueWorkflow(tasks, manager);
+    return this.telemetry.enqueue(tasks.map((task) => task.row), () => this.backend.enqueueWorkflow(tasks, manager));
   }
 
   private prepare(definition: TaskDefinition, args: unknown, options: EnqueueOptions, kwargs: unknown, enqueuedAt: Date, checkKey = true): NewTaskRow {

@@ -18,7 +18,7 @@ export interface LimitStatements {
   running(queue: string): BoundStatement;
   /**
    * Up to `limit` due READY rows of the queue in claim order, locked, skipping rows other claims
-   * hold: id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at.
+   * hold: the columns of a claimed row (ClaimedTask), claimed_at the claim's time.
    */
   due(queue: string, limit: number): BoundStatement;
   /** Rows of `due` RUNNING under the worker's lease (see claimed()), each with its concurrency key. */

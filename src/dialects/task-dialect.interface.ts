@@ -7,6 +7,8 @@ import type { TaskResultStatus } from '../task-result-status.enum';
 import type { QueueStatements } from './queue-statements.interface';
 import type { LimitStatements } from './limit-statements.interface';
 import type { ScheduleDialect } from './schedule-dialect.interface';
+import type { OperationsDialect } from './operations-dialect.interface';
+import type { QueueDepthRow } from './shared/queue-depth';
 import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
@@ -34,6 +36,8 @@ export interface NewTaskRow {
   /** JSON text of the `metadata` object. */
   metadataJson?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** The enqueuer's W3C `traceparent`, continued by every attempt (src/telemetry); null without a recording span. */
+  traceContext?: string | null;
 }
 
 /** What a worker needs to run a claimed task: no entity hydration on the hot path. */
@@ -47,6 +51,12 @@ export interface ClaimedTask extends AttemptRef {
   maxAttempts: number;
   /** The tick of a periodic task's run (Date or the database's text), else null. */
   scheduledAt?: unknown;
+  /** When this attempt became due, by the database's clock (Date or the database's text). */
+  runAfter?: unknown;
+  /** The enqueuer's W3C `traceparent`, if it had a recording span. */
+  traceContext?: string | null;
+  /** When this claim took it, by the database's clock (Date or the database's text). */
+  claimedAt?: unknown;
 }
 
 export interface ClaimRequest {
@@ -108,10 +118,14 @@ export interface TaskDialect {
   find(id: string): Promise<Partial<TaskRow> | null>;
   /** `prune`: deletes one batch of finished rows; returns how many. */
   prune(request: PruneRequest): Promise<number>;
+  /** `queueDepth`: the tasks not finished, counted per queue and status. */
+  queueDepth(): Promise<QueueDepthRow[]>;
   /** `now`: the database's clock, the only one tasks are timed by. */
   now(): Promise<Date>;
   /** The statements of periodic tasks (table task_schedules), on this dialect's connections. */
   schedules(): ScheduleDialect;
+  /** The statements of the operating tools (retry, bulk actions, the worker registry), on this dialect's connections. */
+  operations(): OperationsDialect;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
   /**

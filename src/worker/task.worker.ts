@@ -16,6 +16,7 @@ import { TasksError } from '../task.errors';
 import { TaskEventBus } from '../events/task-event.bus';
 import { TaskExecutor } from '../execution/task.executor';
 import { AbortCause, AttemptAbort, AttemptResult } from '../execution/task-attempt';
+import { AttemptStop } from '../execution/attempt-stop';
 import { OutcomeWriter } from './outcome.writer';
 import { MaintenanceService, startAll } from './maintenance/maintenance-service';
 import { TaskLeaseRenewer, HeldAttempt } from './maintenance/task-lease.renewer';
@@ -31,6 +32,7 @@ import { TaskSchedules } from '../schedules/task-schedules.service';
 import { ClaimRouter } from '../limits/claim-router';
 import { limitPlan } from '../limits/limit-plan';
 import { resolveQueues } from '../limits/queue-limits';
+import { WorkerRegistry } from '../workers/worker.registry';
 
 export interface WorkerSummary {
   workerId: string;
@@ -42,7 +44,7 @@ export interface WorkerSummary {
 
 interface ActiveAttempt extends HeldAttempt {
   task: ClaimedTask;
-  controller: AbortController;
+  stop: AttemptStop;
 }
 
 const MAX_CLAIM_BACKOFF_MS = 30_000;
@@ -146,6 +148,10 @@ class WorkerRun {
     ];
     if (options.pruneAfter !== null) this.services.push(new TaskResultPruner(this.dialect, options.pruneAfter, options.queues, logger));
     if (scheduler) this.services.push(scheduler);
+    this.services.push(new WorkerRegistry(this.dialect.operations(), {
+      id: workerId, queues: options.queues, concurrency: options.concurrency, heartbeatInterval: options.heartbeatInterval,
+      running: () => this.active.size,
+    }, logger));
   }
 
   start(): Promise<WorkerSummary> {
@@ -317,7 +323,7 @@ class WorkerRun {
       id: task.id,
       done: false,
       task,
-      controller: new AbortController(),
+      stop: new AttemptStop(),
     };
     this.active.set(attempt.key, attempt);
     this.announcer.started(task);
@@ -325,7 +331,7 @@ class WorkerRun {
     this.executor
       .execute(task, {
         workerId: this.options.workerId,
-        controller: attempt.controller,
+        stop: attempt.stop,
         setProgress: async (progress) => {
           await this.dialect.progress(this.options.workerId, task, progress);
           this.announcer.progress(task, progress);
@@ -374,7 +380,7 @@ class WorkerRun {
 
   private abort(key: string, cause: AbortCause): void {
     const attempt = this.active.get(key);
-    if (attempt && !attempt.controller.signal.aborted) attempt.controller.abort(new AttemptAbort(cause));
+    attempt?.stop.abort(new AttemptAbort(cause));
   }
 
   private abortTask(id: string, cause: AbortCause): void {

@@ -11,6 +11,7 @@ import { cancelTask } from '../shared/cancel.loop';
 import { unstorableChange, writeChangesSafely } from '../shared/change.fallback';
 import { collectDueRows, DueRowProbes, PriorityPath } from './mysql-due-rows';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { dateFormatter, mapTaskRow, toClaimedTask, toUtcDateTime } from '../shared/task-row.mapper';
 import { storedReturnValue } from '../../serialization/stored-return-value';
@@ -19,6 +20,8 @@ import type {
 } from '../task-dialect.interface';
 import { MYSQL, MYSQL_WORKFLOW } from './mysql.statements';
 import { mysqlSchedules } from './mysql-schedules';
+import { mysqlOperations } from './mysql-operations';
+import type { OperationsDialect } from '../operations-dialect.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport } from '../shared/dependents.settle';
@@ -271,12 +274,20 @@ export class MysqlDialect implements TaskDialect {
     });
   }
 
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows(await query<Record<string, unknown>[]>(this.pool, MYSQL.queueDepth));
+  }
+
   async now(): Promise<Date> {
     return new Date((await query<{ now: string }[]>(this.pool, MYSQL.now))[0].now);
   }
 
   schedules(): ScheduleDialect {
     return mysqlSchedules(this.pool, (work) => this.inTransaction(false, work));
+  }
+
+  operations(): OperationsDialect {
+    return mysqlOperations(this.pool, () => this.maintenancePool(), (work) => this.inTransaction(true, work));
   }
 
   async checkSchema(): Promise<void> {

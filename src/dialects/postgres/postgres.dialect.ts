@@ -9,6 +9,7 @@ import { FINISHED_STATUSES, TaskResultStatus } from '../../task-result-status.en
 import { cancelTask } from '../shared/cancel.loop';
 import { writeChangesSafely } from '../shared/change.fallback';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask } from '../shared/task-row.mapper';
 import type {
@@ -28,6 +29,8 @@ import type { QueueStatements } from '../queue-statements.interface';
 import { postgresLimitStatements } from './limits.statements';
 import type { LimitStatements } from '../limit-statements.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { OperationsDialect } from '../operations-dialect.interface';
+import { postgresOperations } from './postgres-operations';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -66,6 +69,7 @@ export class PostgresDialect implements TaskDialect {
   /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
   private maintenance?: Pool;
   private insertsInFlight = 0;
+  private operationsDialect?: OperationsDialect;
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as unknown as PgDriver;
@@ -94,7 +98,7 @@ export class PostgresDialect implements TaskDialect {
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
-    const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
     // ISO text: node-postgres formats each Date in local time, field by field.
     const text = dateFormatter((date) => date.toISOString());
     for (const row of rows) insertValues(row, text).forEach((value, index) => columns[index].push(value));
@@ -276,12 +280,22 @@ export class PostgresDialect implements TaskDialect {
     return result.rows[0]?.deleted ?? 0;
   }
 
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows((await this.query<Record<string, unknown>>('queue_depth', this.sql.queueDepth, [])).rows);
+  }
+
   async now(): Promise<Date> {
     return (await this.query<{ now: Date }>('now', this.sql.now, [])).rows[0].now;
   }
 
   schedules(): ScheduleDialect {
     return postgresSchedules(this.pool, this.schedulesTable, this.table, this.sql.insertAndNotify);
+  }
+
+  operations(): OperationsDialect {
+    const prefix = this.table.slice(0, -'task_results'.length);
+    return (this.operationsDialect ??= postgresOperations(this.pool, () => this.maintenancePool(),
+      { results: this.table, edges: `${prefix}task_dependencies`, workers: `${prefix}task_workers` }));
   }
 
   async checkSchema(): Promise<void> {

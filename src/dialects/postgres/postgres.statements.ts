@@ -1,5 +1,6 @@
 import { FINISHED_STATUSES } from '../../task-result-status.enum';
 import { INSERT_COLUMNS } from '../shared/insert-columns';
+import { queueDepthStatement as queueDepth } from '../shared/queue-depth';
 import { ENQUEUED_CHANNEL } from './pg-channels';
 import type { WorkflowStatements } from '../workflow-statements.interface';
 
@@ -71,15 +72,16 @@ export function postgresStatements(table: string, edges: string, queueTable: str
            worker_ids = t.worker_ids || to_jsonb($1::text)
       FROM (${due}) AS due
      WHERE t.id = due.id
-    RETURNING t.id, t.task_name, t.queue_name, t.priority, t.args, t.kwargs, t.attempt, t.max_attempts, t.run_after, t.scheduled_at`;
+    RETURNING t.id, t.task_name, t.queue_name, t.priority, t.args, t.kwargs, t.attempt, t.max_attempts, t.run_after, t.scheduled_at,
+              t.trace_context, t.last_attempted_at AS claimed_at`;
   /** One array per column, in the order of insertValues. */
   const insert = `
     INSERT INTO ${table} (${INSERT_COLUMNS})
     SELECT id, task_name, 'READY', queue_name, priority, args::jsonb, kwargs::jsonb, backend,
-           COALESCE(run_at, ${afterNow('delay_ms')}), ${STORED_NOW}, max_attempts, 0, '[]', '[]', false
+           COALESCE(run_at, ${afterNow('delay_ms')}), ${STORED_NOW}, max_attempts, 0, '[]', '[]', false, trace_context
       FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
-                  $8::timestamptz[], $9::float8[], $10::int[])
-           AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts)`;
+                  $8::timestamptz[], $9::float8[], $10::int[], $11::text[])
+           AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts, trace_context)`;
   return {
     insert,
     insertAndNotify: `
@@ -175,6 +177,8 @@ export function postgresStatements(table: string, edges: string, queueTable: str
       )
       SELECT count(*)::int AS deleted FROM pruned`,
     now: 'SELECT now() AS now',
+    /** The tasks not finished, counted per queue and status (telemetry's queue depth). */
+    queueDepth: queueDepth(table),
     schema: 'SELECT to_regclass($1)::text AS found',
   };
 }
@@ -189,10 +193,10 @@ export function postgresWorkflowStatements(table: string, edges: string): Workfl
     insertTasks: (rows) => `
       INSERT INTO ${table} (${INSERT_COLUMNS}, group_id, group_position, metadata, pending_dependencies, on_dependency_failure, pipe, release_delay_ms)
       VALUES ${Array.from({ length: rows }, (_, row) => {
-    const $ = (n: number) => `$${row * 18 + n}`;
+    const $ = (n: number) => `$${row * 19 + n}`;
     return `(${$(1)}::text, ${$(2)}::text, ${$(3)}::text, ${$(4)}::text, ${$(5)}::smallint, ${$(6)}::jsonb, ${$(7)}::jsonb, ${$(8)}::text,
-              COALESCE(${$(9)}::timestamptz, ${afterNow(`${$(10)}::float8`)}), now(), ${$(11)}::int, 0, '[]', '[]', false,
-              ${$(12)}::text, ${$(13)}::int, ${$(14)}::jsonb, ${$(15)}::int, ${$(16)}::text, ${$(17)}::smallint, ${$(18)}::int)`;
+              COALESCE(${$(9)}::timestamptz, ${afterNow(`${$(10)}::float8`)}), now(), ${$(11)}::int, 0, '[]', '[]', false, ${$(12)}::text,
+              ${$(13)}::text, ${$(14)}::int, ${$(15)}::jsonb, ${$(16)}::int, ${$(17)}::text, ${$(18)}::smallint, ${$(19)}::int)`;
   }).join(', ')}`,
     insertEdges: (rows) => `INSERT INTO ${edges} (task_id, depends_on_id, position) VALUES ${
       Array.from({ length: rows }, (_, row) => `($${row * 3 + 1}::text, $${row * 3 + 2}::text, $${row * 3 + 3}::int)`).join(', ')}`,

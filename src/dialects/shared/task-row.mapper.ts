@@ -112,6 +112,9 @@ export function toClaimedTask(row: Record<string, unknown>, attemptOffset = 0): 
     attempt: Number(row.attempt) + attemptOffset,
     maxAttempts: Number(row.max_attempts),
     scheduledAt: row.scheduled_at ?? null,
+    runAfter: row.run_after ?? null,
+    traceContext: (row.trace_context as string | null | undefined) ?? null,
+    claimedAt: row.claimed_at ?? null,
   };
 }
 

@@ -17,8 +17,9 @@ export const SQLITE_LIMITS: LimitStatements = {
     SELECT task_name, concurrency_key, count(*) AS count FROM task_results
      WHERE status = 'RUNNING' AND queue_name = ?
      GROUP BY task_name, concurrency_key`, [queue]],
+  // Read before the claim's update: the claim's time is now, not the row's last attempt.
   due: (queue, limit) => [`
-    SELECT ${CLAIMED_COLUMNS} FROM task_results
+    SELECT ${CLAIMED_COLUMNS.replace('last_attempted_at AS claimed_at', `${NOW} AS claimed_at`)} FROM task_results
      WHERE status = 'READY' AND queue_name = ? AND run_after <= ${NOW}
      ORDER BY priority DESC, run_after, id
      LIMIT ?`, [queue, limit]],

@@ -6,6 +6,7 @@ import { claimed, isFinished, isPlainSuccess, rescued, TaskChange } from '../../
 import type { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask, toSqliteDate } from '../shared/task-row.mapper';
 import type {
@@ -16,6 +17,8 @@ import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE_QUEUES } from './queues.statements';
 import { SQLITE_LIMITS } from './limits.statements';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
+import { sqliteOperations } from './sqlite-operations';
+import type { OperationsDialect } from '../operations-dialect.interface';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { SqlRunner } from '../workflow-statements.interface';
@@ -183,6 +186,10 @@ export class SqliteDialect implements TaskDialect {
     });
   }
 
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows(await this.connection.all(SQLITE.queueDepth));
+  }
+
   async now(): Promise<Date> {
     const row = await this.connection.get<{ now: string }>(SQLITE.now);
     return new Date(`${row!.now.replace(' ', 'T')}Z`);
@@ -190,6 +197,10 @@ export class SqliteDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return sqliteSchedules(this.connection);
+  }
+
+  operations(): OperationsDialect {
+    return sqliteOperations(this.connection);
   }
 
   async checkSchema(): Promise<void> {
