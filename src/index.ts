@@ -64,6 +64,7 @@ export {
   InvalidWorkerOptionError,
   TaskScheduleNotFoundError,
   DependencyFailedError,
+  TaskConcurrencyKeyError,
   TaskNotRetryableError,
   TaskThrottledError,
 } from './task.errors';

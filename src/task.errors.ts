@@ -124,3 +124,14 @@ export class TaskNotRetryableError extends TasksError {
     super(`Task ${id} is ${status}: ${reason}.`);
   }
 }
+
+/**
+ * A task's `concurrencyKey` threw or returned something other than a string of at most 191
+ * characters, at enqueue: nothing was stored. `cause` is what it threw.
+ */
+export class TaskConcurrencyKeyError extends InvalidTaskError {
+  constructor(message: string, cause?: unknown) {
+    super(message);
+    if (cause !== undefined) this.cause = cause;
+  }
+}

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional, Type } from '@nestjs/common';
 import { resolveQueues } from './limits/queue-limits';
+import { concurrencyKeyOf } from './limits/task-limits';
 import type { TaskResult } from './entities/task-result.entity';
 import type { TaskBackend } from './backends/task-backend.interface';
 import type { NewTaskRow, NewWorkflowTask } from './dialects/task-dialect.interface';
@@ -151,7 +152,8 @@ export class TaskService {
   /** The row of a workflow step, checked like an enqueue of it. */
   private prepareStep(step: TaskCall | PipeCall): NewTaskRow {
     const { definition } = this.resolve(step.to.method === undefined ? [step.to.target] : [step.to.target, step.to.method]);
-    return this.prepare(definition, step.args, step.options as EnqueueOptions, undefined, new Date());
+    // A pipe step's first argument comes from its dependency: its key is computed when it is claimed.
+    return this.prepare(definition, step.args, step.options as EnqueueOptions, undefined, new Date(), !(step instanceof PipeCall));
   }
 
   /** Enqueues one task per entry of `argsList`, in one statement. */
@@ -374,10 +376,14 @@ export class TaskService {
     return this.telemetry.enqueue(tasks.map((task) => task.row), () => this.backend.enqueueWorkflow(tasks, manager));
   }
 
-  private prepare(definition: TaskDefinition, args: unknown, options: EnqueueOptions, kwargs: unknown, enqueuedAt: Date): NewTaskRow {
+  private prepare(definition: TaskDefinition, args: unknown, options: EnqueueOptions, kwargs: unknown, enqueuedAt: Date, checkKey = true): NewTaskRow {
     const queueName = options.queueName ?? definition.queueName;
     if (this.queues && !this.queues.has(queueName)) {
       throw new InvalidTaskError(`Queue "${queueName}" of ${definition.name} is not one of the module's queues: ${[...this.queues].join(', ')}.`);
+    }
+    if (definition.limit && queueName !== definition.queueName) {
+      // Its limit is enforced by the claims of its own queue, which alone count and order its runs.
+      throw new InvalidTaskError(`${definition.name} has a globalConcurrency and runs in its own queue "${definition.queueName}" only, not "${queueName}".`);
     }
     const priority = options.priority === undefined ? definition.priority : validatePriority(options.priority, `enqueue(${definition.name})`);
     const maxAttempts = options.maxAttempts ?? definition.maxAttempts;
@@ -386,6 +392,9 @@ export class TaskService {
     }
     const runAfter = this.runAfter(definition, options, enqueuedAt);
     const payload = encodeTaskPayload(definition.name, args, kwargs, this.maxPayloadSize);
+    if (definition.limit && checkKey) {
+      concurrencyKeyOf(definition.name, definition.limit, args as unknown[], kwargs as Record<string, unknown> | undefined);
+    }
     const metadata = checkMetadata(options.metadata, `enqueue(${definition.name})`);
     return {
       metadata,

@@ -139,11 +139,18 @@ const ops = {
     return { start, ms: now() - start };
   },
 
+  /** The limited metric: `n` jobs that hold a slot of the limited queue for `ms` each. */
+  async fillLimited({ n, ms }) {
+    if (!client.fillLimited) throw new Error('this system has no queue limits in the bench');
+    await client.fillLimited(n, ms);
+    return {};
+  },
+
   async pending() {
     return client.pending ? await client.pending() : null;
   },
 
-  async startWorker({ concurrency, mode }) {
+  async startWorker({ concurrency, mode, queues }) {
     const stats = { count: 0, first: 0, last: 0, samples: [], errors: [], mark: null, valuesMs: 0 };
     // A handler that does work before reporting (a BullMQ parent reading its children's values)
     // passes its start time as `at`. `mark` flags the job whose start a workflow metric measures
@@ -157,7 +164,7 @@ const ops = {
       if (p && p.valuesMs) stats.valuesMs += p.valuesMs;
       if (p && p.mark) stats.mark = { at: t, received: p.received, valuesMs: p.valuesMs || 0 };
     };
-    const handle = await client.startWorker({ concurrency, mode, onJob });
+    const handle = await client.startWorker({ concurrency, mode, onJob, queues });
     // stop() may be asked for twice (stopWorker, then shutdown): run it once.
     let stopping = null;
     const stop = handle && handle.stop ? () => (stopping = stopping || handle.stop()) : null;

@@ -22,6 +22,8 @@ const SYSTEMS = [
   workflows: s.name === 'nestjs-tasks' || s.name === 'bullmq',
   // Whether the keyed metric applies: nestjs-tasks' unique tasks (enqueue option `key`).
   keyed: s.name === 'nestjs-tasks',
+  // Whether the limited metric applies: nestjs-tasks queue limits.
+  limits: s.name === 'nestjs-tasks',
 }));
 
 const ALIASES = {

@@ -5,6 +5,7 @@ import type { TaskTime } from '../core/task-time';
 import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
 import type { QueueStatements } from './queue-statements.interface';
+import type { LimitStatements } from './limit-statements.interface';
 import type { ScheduleDialect } from './schedule-dialect.interface';
 import type { OperationsDialect } from './operations-dialect.interface';
 import type { QueueDepthRow } from './shared/queue-depth';
@@ -150,8 +151,12 @@ export interface TaskDialect {
   cascaded?: (ids: string[]) => void;
   /** The statements of paused queues (src/queues), run through `transaction`. */
   readonly queues: QueueStatements;
+  /** The statements of limited claims (src/limits), run through `transaction`. */
+  readonly limits: LimitStatements;
   /** The workflow statements of this database (src/workflows). */
   readonly workflow: WorkflowStatements;
+  /** Runs one reading statement outside any transaction (on SQLite, without taking the write lock). */
+  read<R = Record<string, unknown>>(sql: string, params: unknown[]): Promise<R[]>;
   /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T>;
 }

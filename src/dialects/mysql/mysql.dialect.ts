@@ -1,4 +1,5 @@
 import { MYSQL_QUEUES } from './queues.statements';
+import { MYSQL_LIMITS } from './limits.statements';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AttemptRef } from '../../core/attempt-ref';
@@ -67,6 +68,7 @@ export class MysqlDialect implements TaskDialect {
   readonly name = 'mysql' as const;
   readonly workflow = MYSQL_WORKFLOW;
   readonly queues = MYSQL_QUEUES;
+  readonly limits = MYSQL_LIMITS;
   private readonly pool: Queryable;
   /** Renewals and rescues, on a connection of their own (see createMysqlMaintenancePool); opened by the first. */
   private maintenance?: Pool;
@@ -243,6 +245,10 @@ export class MysqlDialect implements TaskDialect {
       status: async (taskId) => (await query<{ status: TaskResultStatus }[]>(this.pool, MYSQL.status, [taskId]))[0]?.status ?? null,
       cancelWithDependents: (taskId) => cancelWithDependents(this, taskId),
     });
+  }
+
+  read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return query<R[]>(this.pool, sql, params);
   }
 
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {

@@ -4,9 +4,9 @@ import { toUtcDateTime } from '../shared/task-row.mapper';
 import type { WorkflowStatements } from '../workflow-statements.interface';
 
 /** The database's clock, in UTC whatever the session's time zone. */
-const NOW = 'UTC_TIMESTAMP(3)';
+export const NOW = 'UTC_TIMESTAMP(3)';
 /** The database's now plus a parameter in milliseconds (negative: before now). */
-const AFTER_NOW = `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`;
+export const AFTER_NOW = `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`;
 const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 const QUEUE_DEPTH = queueDepthStatement();
 /** The fence of every write by a worker: id, worker, attempt. */
@@ -20,7 +20,7 @@ const FENCE = "id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?"
 const NOT_PAUSED = 'NOT EXISTS (SELECT 1 FROM task_queues WHERE name = ? AND paused = 1)';
 
 /** The columns a claim reads of a due row. */
-const DUE_COLUMNS = `id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after,
+export const DUE_COLUMNS = `id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after,
            CAST(scheduled_at AS CHAR) AS scheduled_at, trace_context, ${NOW} AS claimed_at`;
 /**
  * The same columns, of a probe's answer among due rows: a NULL id, a priority, and the queue

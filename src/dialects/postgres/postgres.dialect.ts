@@ -26,6 +26,8 @@ import { createPgMaintenancePool } from './postgres-connections';
 import { postgresSchedules } from './postgres-schedules';
 import { postgresQueueStatements } from './queues.statements';
 import type { QueueStatements } from '../queue-statements.interface';
+import { postgresLimitStatements } from './limits.statements';
+import type { LimitStatements } from '../limit-statements.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import { postgresOperations } from './postgres-operations';
@@ -65,6 +67,7 @@ export class PostgresDialect implements TaskDialect {
   private readonly sql: ReturnType<typeof postgresStatements>;
   readonly workflow: WorkflowStatements;
   readonly queues: QueueStatements;
+  readonly limits: LimitStatements;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
   /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
@@ -84,6 +87,7 @@ export class PostgresDialect implements TaskDialect {
     this.queueTable = schema ? `${quoteIdentifier(schema)}.task_queues` : 'task_queues';
     this.sql = postgresStatements(this.table, edges, this.queueTable);
     this.queues = postgresQueueStatements(this.queueTable, this.table);
+    this.limits = postgresLimitStatements(this.queueTable, this.table);
     this.workflow = postgresWorkflowStatements(this.table, edges);
     this.notifier = new PgNotifier(this.pool);
   }
@@ -238,6 +242,10 @@ export class PostgresDialect implements TaskDialect {
         (await this.query<{ status: TaskResultStatus }>('status', this.sql.status, [taskId])).rows[0]?.status ?? null,
       cancelWithDependents: (taskId) => cancelWithDependents(this, taskId),
     });
+  }
+
+  async read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return (await this.pool.query(sql, params)).rows as R[];
   }
 
   async transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {

@@ -15,6 +15,7 @@ import type {
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE_QUEUES } from './queues.statements';
+import { SQLITE_LIMITS } from './limits.statements';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
 import { sqliteOperations } from './sqlite-operations';
 import type { OperationsDialect } from '../operations-dialect.interface';
@@ -39,6 +40,7 @@ export class SqliteDialect implements TaskDialect {
   readonly workerUnsupported?: string;
   readonly workflow = SQLITE_WORKFLOW;
   readonly queues = SQLITE_QUEUES;
+  readonly limits = SQLITE_LIMITS;
   private readonly claimTexts = new Map<number, string>();
   /** Queues claimed with the walk through every priority (`claim`) until the time given, without trying claimTop first. */
   private readonly walking = new Map<string, number>();
@@ -156,6 +158,10 @@ export class SqliteDialect implements TaskDialect {
       status: async (taskId) => (await this.connection.get<{ status: TaskResultStatus }>(SQLITE.status, [taskId]))?.status ?? null,
       cancelWithDependents: (taskId) => cancelWithDependents(this, taskId),
     });
+  }
+
+  read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return this.connection.all(sql, params) as Promise<R[]>;
   }
 
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {

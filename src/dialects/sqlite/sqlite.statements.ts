@@ -10,9 +10,9 @@ import { toSqliteDate } from '../shared/task-row.mapper';
  * writes it), so text comparison is time order and the claim index stays usable. 'now' is the
  * same for the whole statement.
  */
-const NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+export const NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 /** The database's now plus a parameter in milliseconds (negative: before now). */
-const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ? / 1000.0))";
+export const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ? / 1000.0))";
 /** A time given as two parameters, `[text, null]` absolute or `[null, ms]` relative (see timeParams). */
 const TIME = `COALESCE(?, ${AFTER_NOW})`;
 
@@ -38,10 +38,10 @@ const dueInQueue = (index: number) => `
    LIMIT ?`;
 
 /** worker, lease ms, worker: what a claimed row becomes (see claimed()). */
-const CLAIMED = `status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
+export const CLAIMED = `status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
            started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
            worker_ids = json_insert(worker_ids, '$[#]', ?)`;
-const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at, trace_context, last_attempted_at AS claimed_at';
+export const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at, trace_context, last_attempted_at AS claimed_at';
 
 const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 const list = (count: number) => Array(count).fill('?').join(', ');
