@@ -66,6 +66,7 @@ export {
   DependencyFailedError,
   TaskConcurrencyKeyError,
   TaskNotRetryableError,
+  TaskKeyConflictError,
   TaskThrottledError,
 } from './task.errors';
 export type { TaskFilter, BulkOptions } from './operations/task-filter';

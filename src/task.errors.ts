@@ -126,6 +126,16 @@ export class TaskNotRetryableError extends TasksError {
 }
 
 /**
+ * `retry()` of a keyed task that never ran (cancelled while pending) while a newer pending task
+ * holds its key: retrying it would make two. `holderId` is the task that holds the key.
+ */
+export class TaskKeyConflictError extends TasksError {
+  constructor(readonly id: string, readonly taskName: string, readonly key: string, readonly holderId: string) {
+    super(`Task ${id} cannot be retried: task ${holderId} holds its key "${key}" of ${taskName}; retry it once that one has been claimed, or cancel that one.`);
+  }
+}
+
+/**
  * A task's `concurrencyKey` threw or returned something other than a string of at most 191
  * characters, at enqueue: nothing was stored. `cause` is what it threw.
  */
