@@ -5,6 +5,7 @@ import { TaskEvents } from '../../src/task.events';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase, TEST_DB } from '../support/test-database';
 import { SampleTasks } from '../fixtures/sample-tasks';
+import { waitUntil } from '../support/wait-until';
 
 const countRows = async (dataSource: DataSource) =>
   Number((await dataSource.query('SELECT COUNT(*) AS n FROM task_results'))[0].n);
@@ -68,6 +69,11 @@ describe('transactional enqueue', () => {
   it('committed: invisible until the commit, then visible and run by a waiting worker', async () => {
     // A long poll interval: only the wake-up after the commit can start the task in time.
     const running = t.worker.run({ pollInterval: 60_000 });
+    // The worker records itself in the registry: on SQLite that commit reaches the commit watch,
+    // a wake-up of its own, before the transaction below begins.
+    await waitUntil(async () => (await t.tasks.listWorkers()).length === 1, 10_000, 'the worker registered');
+    await settle();
+    wakeUps.length = 0;
     let id = '';
     await dataSource.transaction(async (manager) => {
       const result = await t.tasks.enqueue(SampleTasks, 'record', ['committed'], { manager });
