@@ -23,6 +23,8 @@ export { TaskGroup } from './workflows/task-group';
 export { TaskChain } from './workflows/task-chain';
 export type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
 export { SCHEDULER_INTERVAL_NAME } from './schedules/task.scheduler';
+export { TasksDashboardModule } from './dashboard/tasks-dashboard.module';
+export type { TasksDashboardOptions, DashboardGuard } from './dashboard/tasks-dashboard.options';
 export { runMigrationsExclusively } from './run-migrations-exclusively';
 export { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
 export { DummyBackend, MemoryBackend } from './backends/memory.backend';
