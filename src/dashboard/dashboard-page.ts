@@ -7,6 +7,7 @@ export function dashboardPage(relativeBase: string, version: string, readOnly: b
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Tasks</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${base}/assets/dashboard.css?v=${version}">
 </head>
 <body data-api="${base}/api" data-read-only="${readOnly}">

@@ -54,14 +54,16 @@ export function overview(): View {
         runtime = null;
       }
       if (names.length > 0) {
-        const barPaths = uPlot.paths.bars!({ size: [0.35, 60] });
+        // Side by side around each task's tick: p50 to the left, p90 to the right.
+        const leftBars = uPlot.paths.bars!({ size: [0.3, 50], align: -1 });
+        const rightBars = uPlot.paths.bars!({ size: [0.3, 50], align: 1 });
         if (!runtime) {
           runtime = new uPlot({
             width: chartWidth(percentileChart), height: 220,
             scales: { x: { time: false, range: [-0.5, names.length - 0.5] } },
             series: [{ label: 'task', value: (_u, index) => names[Math.round(index)] ?? '' },
-              { label: 'p50 run time (ms)', stroke: '#1565c0', fill: 'rgba(21,101,192,0.5)', paths: barPaths },
-              { label: 'p90 run time (ms)', stroke: '#ef6c00', fill: 'rgba(239,108,0,0.5)', paths: barPaths }],
+              { label: 'p50 run time (ms)', stroke: '#1565c0', fill: 'rgba(21,101,192,0.5)', paths: leftBars, points: { show: false } },
+              { label: 'p90 run time (ms)', stroke: '#ef6c00', fill: 'rgba(239,108,0,0.5)', paths: rightBars, points: { show: false } }],
             axes: [{ splits: () => names.map((_, index) => index), values: (_u, splits) => splits.map((index) => names[index] ?? '') }, { label: 'ms' }],
           }, bars, percentileChart);
         } else runtime.setData(bars);
