@@ -112,7 +112,7 @@ describe('dashboard in Chromium (sample application)', () => {
     await page.locator('#task-return-value').waitFor();
     expect(await page.locator('#task-args').textContent()).toContain('<img src=x onerror=');
     expect(await page.locator('#task-return-value').textContent()).toContain('<script>window.__xss=1</script>');
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     expect(await page.locator('#task-detail img, #task-detail script').count()).toBe(0);
   });
 
