@@ -27,8 +27,8 @@ export interface Stats {
 }
 
 export interface Queue {
-  name: string; counts: Record<string, number>; paused?: boolean;
-  limits?: { globalConcurrency?: number | null; rateLimit?: { limit: number; interval: number } | null } | null;
+  name: string; counts: Record<string, number>; paused: boolean;
+  globalConcurrency?: number; rateLimit?: { limit: number; interval: number };
 }
 
 export interface Schedule {
@@ -37,7 +37,8 @@ export interface Schedule {
 }
 
 export interface Worker {
-  id: string; host: string; pid: number; queues: string[]; concurrency: number; startedAt: string; lastHeartbeatAt: string; running: number;
+  id: string; host: string; pid: number; queues: string[] | null; concurrency: number; running: number;
+  startedAt: string; lastHeartbeatAt: string; expiresAt: string;
 }
 
 export const STATUSES = ['WAITING', 'READY', 'RUNNING', 'SUCCESSFUL', 'FAILED', 'CANCELLED'];

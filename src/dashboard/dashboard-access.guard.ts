@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, OnModuleInit, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { lastValueFrom, isObservable } from 'rxjs';
 import { ResolvedDashboardOptions, TASKS_DASHBOARD_OPTIONS } from './tasks-dashboard.options';
 import { DashboardRequest, isForwarded, isLoopback, isStateChanging, remoteAddress } from './dashboard-request';
 
@@ -37,8 +36,7 @@ export class DashboardAccessGuard implements CanActivate, OnModuleInit {
       }
     }
     for (const guard of this.guards) {
-      const verdict = guard.canActivate(context);
-      const allowed = isObservable(verdict) ? await lastValueFrom(verdict) : await verdict;
+      const allowed = await settle(guard.canActivate(context));
       if (!allowed) throw new ForbiddenException('Forbidden by a guard of the tasks dashboard.');
     }
     if (isStateChanging(request)) {
@@ -60,4 +58,17 @@ export class DashboardAccessGuard implements CanActivate, OnModuleInit {
       return this.moduleRef.create(type);
     }
   }
+}
+
+type Verdict = ReturnType<CanActivate['canActivate']>;
+
+/** A guard's answer, which may be an Observable: its last value, as Nest takes it. */
+function settle(verdict: Verdict): Promise<boolean> {
+  if (typeof verdict === 'object' && verdict !== null && 'subscribe' in verdict && typeof verdict.subscribe === 'function') {
+    return new Promise((resolve, reject) => {
+      let last = false;
+      verdict.subscribe({ next: (value) => (last = value), error: reject, complete: () => resolve(last) });
+    });
+  }
+  return Promise.resolve(verdict as boolean | Promise<boolean>);
 }

@@ -1,5 +1,4 @@
-import { DynamicModule, Module, Type } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants';
+import { Controller, DynamicModule, Module, Type } from '@nestjs/common';
 import { DashboardApiController } from './dashboard-api.controller';
 import { DashboardPageController, DASHBOARD_ASSETS } from './dashboard-page.controller';
 import { DashboardAccessGuard } from './dashboard-access.guard';
@@ -43,6 +42,6 @@ export class TasksDashboardModule {
 function mounted<T>(controller: Type<T>, path: string): Type<T> {
   const subclass = class extends (controller as Type<object>) {} as Type<T>;
   Object.defineProperty(subclass, 'name', { value: controller.name });
-  Reflect.defineMetadata(PATH_METADATA, path, subclass);
+  Controller(path)(subclass);
   return subclass;
 }

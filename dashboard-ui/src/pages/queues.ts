@@ -26,7 +26,7 @@ export function queues(): View {
 
 function limits(queue: Queue): string {
   const parts: string[] = [];
-  if (queue.limits?.globalConcurrency) parts.push(`at most ${queue.limits.globalConcurrency} running`);
-  if (queue.limits?.rateLimit) parts.push(`${queue.limits.rateLimit.limit} per ${ms(queue.limits.rateLimit.interval)}`);
+  if (queue.globalConcurrency !== undefined) parts.push(`at most ${queue.globalConcurrency} running`);
+  if (queue.rateLimit) parts.push(`${queue.rateLimit.limit} started per ${ms(queue.rateLimit.interval)}`);
   return parts.join(', ') || 'none';
 }

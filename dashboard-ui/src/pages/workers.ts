@@ -13,7 +13,7 @@ export function workers(): View {
       replace(list, workers.length === 0 ? h('p', { className: 'empty' }, 'No worker is running.') : table(
         ['Id', 'Host', 'PID', 'Queues', 'Concurrency', 'Running', 'Started', 'Last heartbeat'],
         workers.map((worker) => h('tr', { 'data-worker': worker.id }, h('td', { className: 'mono' }, worker.id), h('td', {}, worker.host),
-          h('td', { className: 'number' }, String(worker.pid)), h('td', {}, worker.queues.join(', ')),
+          h('td', { className: 'number' }, String(worker.pid)), h('td', {}, worker.queues ? worker.queues.join(', ') : 'all'),
           h('td', { className: 'number' }, String(worker.concurrency)), h('td', { className: 'number' }, String(worker.running)),
           h('td', {}, time(worker.startedAt)), h('td', {}, time(worker.lastHeartbeatAt))))));
     },
