@@ -4,6 +4,7 @@ import { TaskResultStatus } from '../task-result-status.enum';
 import { TaskEvents } from '../task.events';
 import type { TaskEventBus } from '../events/task-event.bus';
 import { TaskExecutor } from '../execution/task.executor';
+import { AttemptStop } from '../execution/attempt-stop';
 import { applyChange, applyClaim, cancelled, claimed, failed, requeued, succeeded, TaskChange } from '../core/task.transitions';
 import { MemoryBackend } from './memory.backend';
 
@@ -50,7 +51,7 @@ export class ImmediateBackend extends MemoryBackend {
       };
       const outcome = await this.executor.execute(task, {
         workerId: IMMEDIATE_WORKER_ID,
-        controller: new AbortController(),
+        stop: new AttemptStop(),
         setProgress: async (progress) => {
           result.progress = JSON.parse(progress);
           this.announce(result, 'progress');

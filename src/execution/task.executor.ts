@@ -10,10 +10,11 @@ import { AbortCause, AttemptAbort, AttemptResult, TaskRequeue } from './task-att
 import { dependenciesOf } from '../workflows/task-dependencies';
 import { toTaskError } from './task-error.factory';
 import { TaskMiddlewareChain } from './task-middleware.chain';
+import type { AttemptStop } from './attempt-stop';
 
 export interface AttemptHooks {
   workerId: string;
-  controller: AbortController;
+  stop: AttemptStop;
   setProgress(progress: string): Promise<void>;
   /** Builds the row as an entity, only if the task asks for `context().taskResult`. */
   taskResult(): TaskResult;
@@ -44,19 +45,19 @@ export class TaskExecutor {
     } catch (error) {
       return this.failed(error, task.attempt, false);
     }
-    const { controller } = hooks;
-    if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
+    const { stop } = hooks;
+    if (stop.aborted) return aborted(stop.reason, task.attempt);
     const timer = definition.timeout
-      ? setTimeout(() => controller.abort(new TaskTimeoutError(definition.timeout!)), definition.timeout)
+      ? setTimeout(() => stop.abort(new TaskTimeoutError(definition.timeout!)), definition.timeout)
       : undefined;
     try {
-      const value = await Promise.race([this.invoke(definition, task, args, kwargs, hooks), whenAborted(controller.signal)]);
-      if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
+      const value = await stop.race(this.invoke(definition, task, args, kwargs, hooks));
+      if (stop.aborted) return aborted(stop.reason, task.attempt);
       return { kind: 'succeeded', returnValue: encodeReturnValue(definition.name, value) };
     } catch (error) {
       if (error instanceof TaskRequeue) return { kind: 'requeued', delayMs: error.delayMs };
       // A task that fails because its signal fired is reported as the abort, not as its own error.
-      if (controller.signal.aborted) return aborted(controller.signal.reason, task.attempt);
+      if (stop.aborted) return aborted(stop.reason, task.attempt);
       // A return value JSON cannot hold would be refused again on every retry.
       return this.failed(error, task.attempt, !(error instanceof InvalidTaskReturnValueError));
     } finally {
@@ -73,7 +74,9 @@ export class TaskExecutor {
       attempt: task.attempt,
       workerId: hooks.workerId,
       scheduledAt: toDate(task.scheduledAt),
-      signal: hooks.controller.signal,
+      get signal() {
+        return hooks.stop.signal;
+      },
       setProgress: (current, total, message) =>
         hooks.setProgress(JSON.stringify({ current, total: total ?? null, message: message ?? null })),
       dependencies: () => dependenciesOf(context.taskResult),
@@ -111,13 +114,6 @@ function decodePayload(task: ClaimedTask): { args: unknown[]; kwargs: Record<str
   }
   const hasKwargs = kwargs && Object.keys(kwargs).length > 0;
   return { args, kwargs: hasKwargs ? (kwargs as Record<string, unknown>) : undefined };
-}
-
-function whenAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }
 
 function aborted(reason: unknown, attempt: number): AttemptResult {

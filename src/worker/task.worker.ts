@@ -16,6 +16,7 @@ import { TasksError } from '../task.errors';
 import { TaskEventBus } from '../events/task-event.bus';
 import { TaskExecutor } from '../execution/task.executor';
 import { AbortCause, AttemptAbort, AttemptResult } from '../execution/task-attempt';
+import { AttemptStop } from '../execution/attempt-stop';
 import { OutcomeWriter } from './outcome.writer';
 import { MaintenanceService, startAll } from './maintenance/maintenance-service';
 import { TaskLeaseRenewer, HeldAttempt } from './maintenance/task-lease.renewer';
@@ -39,7 +40,7 @@ export interface WorkerSummary {
 
 interface ActiveAttempt extends HeldAttempt {
   task: ClaimedTask;
-  controller: AbortController;
+  stop: AttemptStop;
 }
 
 const MAX_CLAIM_BACKOFF_MS = 30_000;
@@ -306,7 +307,7 @@ class WorkerRun {
       id: task.id,
       done: false,
       task,
-      controller: new AbortController(),
+      stop: new AttemptStop(),
     };
     this.active.set(attempt.key, attempt);
     this.announcer.started(task);
@@ -314,7 +315,7 @@ class WorkerRun {
     this.executor
       .execute(task, {
         workerId: this.options.workerId,
-        controller: attempt.controller,
+        stop: attempt.stop,
         setProgress: async (progress) => {
           await this.dialect.progress(this.options.workerId, task, progress);
           this.announcer.progress(task, progress);
@@ -363,7 +364,7 @@ class WorkerRun {
 
   private abort(key: string, cause: AbortCause): void {
     const attempt = this.active.get(key);
-    if (attempt && !attempt.controller.signal.aborted) attempt.controller.abort(new AttemptAbort(cause));
+    attempt?.stop.abort(new AttemptAbort(cause));
   }
 
   private abortTask(id: string, cause: AbortCause): void {
