@@ -1,7 +1,7 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
 import { TaskService } from '../task.service';
 import type { TaskSchedule } from '../schedules/task-schedule.interface';
-import { TaskResultNotFoundError, TasksError } from '../task.errors';
+import { TaskResultNotFoundError } from '../task.errors';
 import { DashboardAccessGuard } from './dashboard-access.guard';
 import { DashboardErrorsFilter } from './dashboard-errors.filter';
 import { parsePage, parseTaskFilter } from './dashboard-filter';
@@ -48,7 +48,7 @@ export class DashboardApiController {
   @Delete('tasks/:id')
   async deleteTask(@Param('id') id: string): Promise<{ deleted: string }> {
     const result = await this.tasks.getResult(id);
-    if (!result.isFinished) throw new TasksError(`Task ${id} is ${result.status}: only finished tasks are deleted; cancel it first.`);
+    if (!result.isFinished) throw new ConflictException(`Task ${id} is ${result.status}: only finished tasks are deleted; cancel it first.`);
     if (!(await result.forget())) throw new TaskResultNotFoundError(id);
     return { deleted: id };
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { DataSource, Repository } from 'typeorm';
 import { TASK_BACKEND } from '../tasks.constants';
 import type { TaskBackend } from '../backends/task-backend.interface';
@@ -9,16 +9,25 @@ import { DashboardStatements, dashboardStatements } from './dashboard.statements
 
 /** The database TasksModule stores tasks in, as the dashboard's readers use it. */
 @Injectable()
-export class DashboardDatabase {
+export class DashboardDatabase implements OnApplicationBootstrap {
   private statementsOf?: DashboardStatements;
 
   constructor(@Inject(TASK_BACKEND) private readonly backend: TaskBackend) {}
 
+  /** At start-up rather than at the first request: the dashboard has nothing to show without the table. */
+  onApplicationBootstrap(): void {
+    this.database();
+  }
+
   get dataSource(): DataSource {
+    return this.database().connection;
+  }
+
+  private database(): DatabaseBackend {
     if (!(this.backend instanceof DatabaseBackend)) {
-      throw new InvalidTaskError(`The tasks dashboard reads the task_results table; the '${this.backend.name}' backend stores no tasks there.`);
+      throw new InvalidTaskError(`TasksDashboardModule reads the task_results table; the '${this.backend.name}' backend of TasksModule stores no tasks there.`);
     }
-    return this.backend.connection;
+    return this.backend;
   }
 
   get results(): Repository<TaskResult> {

@@ -2,7 +2,8 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { networkInterfaces } from 'node:os';
 import { of } from 'rxjs';
 import request from 'supertest';
-import { InvalidTaskError, TasksDashboardModule } from '../../src';
+import { Test } from '@nestjs/testing';
+import { InvalidTaskError, TasksDashboardModule, TasksModule } from '../../src';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { createDashboardApp, DashboardTasks, DashboardTestApp, Platform } from './dashboard-app';
 
@@ -129,5 +130,14 @@ describe('dashboard security', () => {
     expect(() => TasksDashboardModule.forRoot({ path: '/a b' })).toThrow(InvalidTaskError);
     expect(() => TasksDashboardModule.forRoot({ path: '<x>' })).toThrow(/option path/);
     expect(() => TasksDashboardModule.forRoot({ guards: [{} as CanActivate] })).toThrow(/guards\[0\]/);
+  });
+
+  it('refuses to start next to a backend that stores no tasks in the database', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [TasksModule.forRoot({ backend: 'immediate' }), TasksDashboardModule.forRoot()],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await expect(app.init()).rejects.toThrow(/'immediate' backend of TasksModule stores no tasks/);
+    await app.close();
   });
 });
