@@ -16,12 +16,16 @@ export type { RunWorkerOptions } from './worker/run-worker';
 export { parseWorkerFlags } from './worker/worker-flags';
 export {
   TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000, Workflows1765065600000,
+  QueueLimits1765238400000,
+  TaskWorkers1765324800000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
 export { TaskGroup } from './workflows/task-group';
 export { TaskChain } from './workflows/task-chain';
 export type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
+export type { TaskQueueInfo } from './queues/task-queue.interface';
+export type { QueueLimits, QueuesOption, RateLimit } from './limits/queue-limits';
 export { SCHEDULER_INTERVAL_NAME } from './schedules/task.scheduler';
 export { TasksDashboardModule } from './dashboard/tasks-dashboard.module';
 export type { TasksDashboardOptions, DashboardGuard } from './dashboard/tasks-dashboard.options';
@@ -58,4 +62,8 @@ export {
   InvalidWorkerOptionError,
   TaskScheduleNotFoundError,
   DependencyFailedError,
+  TaskNotRetryableError,
 } from './task.errors';
+export type { TaskFilter, BulkOptions } from './operations/task-filter';
+export type { QueueCounts } from './operations/task-operations.service';
+export type { TaskWorkerInfo } from './workers/task-worker-info';

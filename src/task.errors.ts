@@ -107,3 +107,10 @@ export class DependencyFailedError extends TasksError {
     super(`Dependency ${dependencyId} ended ${dependencyStatus}.`);
   }
 }
+
+/** `retry()` of a task that is not FAILED or CANCELLED; `status` is what it is. */
+export class TaskNotRetryableError extends TasksError {
+  constructor(readonly id: string, readonly status: TaskResultStatus) {
+    super(`Task ${id} is ${status}: only FAILED or CANCELLED tasks can be retried.`);
+  }
+}

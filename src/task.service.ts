@@ -1,4 +1,5 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
+import { resolveQueues } from './limits/queue-limits';
 import type { TaskResult } from './entities/task-result.entity';
 import type { TaskBackend } from './backends/task-backend.interface';
 import type { NewTaskRow } from './dialects/task-dialect.interface';
@@ -22,7 +23,12 @@ import { taskContextStorage, TaskContext } from './task-context';
 import { FINISHED_STATUSES, TaskResultStatus } from './task-result-status.enum';
 import { afterNow, NOW, TaskTime } from './core/task-time';
 import { TaskSchedules } from './schedules/task-schedules.service';
+import { TaskQueues } from './queues/task-queues.service';
+import type { TaskQueueInfo } from './queues/task-queue.interface';
 import type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.interface';
+import { QueueCounts, TaskOperations } from './operations/task-operations.service';
+import type { BulkOptions, TaskFilter } from './operations/task-filter';
+import type { TaskWorkerInfo } from './workers/task-worker-info';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
 const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -39,9 +45,12 @@ export class TaskService {
     private readonly registry: TaskRegistry,
     @Inject(TASKS_MODULE_OPTIONS) options: TasksModuleOptions,
     private readonly schedules: TaskSchedules,
+    private readonly queueState: TaskQueues,
+    private readonly operations: TaskOperations,
   ) {
     this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
-    this.queues = options.queues ? new Set(options.queues) : undefined;
+    const { names } = resolveQueues(options.queues);
+    this.queues = names ? new Set(names) : undefined;
   }
 
   /** Enqueues `instance.method(...args)` of a `@Task()` method. */
@@ -180,6 +189,54 @@ export class TaskService {
     return this.backend.cancel(id) as Promise<TaskResult<R>>;
   }
 
+  /**
+   * Runs FAILED or CANCELLED task `id` again on the same row: READY, its attempts and errors kept,
+   * `maxAttempts` raised to one more than the attempts made. With `dependents: true`, the
+   * dependents its failure cancelled go back to WAITING (and theirs). `TaskNotRetryableError`
+   * for any other status; `TaskResultNotFoundError` for an unknown id. Returns the task as it is now.
+   */
+  retry<R = unknown>(id: string, options: { dependents?: boolean } = {}): Promise<TaskResult<R>> {
+    return this.operations.retry(id, options.dependents === true) as Promise<TaskResult<R>>;
+  }
+
+  /** Retries every FAILED or CANCELLED task matching `filter` (as `retry`, without dependents), a batch per statement; returns how many. */
+  retryMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.retryMany(filter, options);
+  }
+
+  /**
+   * Cancels every READY, WAITING or RUNNING task matching `filter` (as `cancel`), a batch per
+   * statement; returns how many were cancelled or asked to stop.
+   */
+  cancelMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.cancelMany(filter, options);
+  }
+
+  /** Deletes every finished task matching `filter`, a batch per transaction; returns how many. */
+  deleteMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.deleteMany(filter, options);
+  }
+
+  /** How many tasks match `filter` (every status when it names none). */
+  countTasks(filter?: TaskFilter): Promise<number> {
+    return this.operations.count(filter);
+  }
+
+  /** Up to `limit` (default 100) tasks matching `filter`, newest first. */
+  listTasks(filter?: TaskFilter, options: { limit?: number } = {}): Promise<TaskResult[]> {
+    return this.operations.list(filter, options.limit);
+  }
+
+  /** The tasks of each queue, counted per status. */
+  queueCounts(): Promise<QueueCounts[]> {
+    return this.operations.queueCounts();
+  }
+
+  /** The live workers, as each records itself in the database (heartbeat not expired), by id. */
+  listWorkers(): Promise<TaskWorkerInfo[]> {
+    return this.operations.listWorkers();
+  }
+
   /** Deletes finished results older than `olderThan`, in bounded batches; returns how many. */
   async prune(options: PruneOptions): Promise<number> {
     const { olderThan, batchSize = DEFAULT_PRUNE_BATCH } = options;
@@ -232,6 +289,25 @@ export class TaskService {
   /** Every schedule, static (`@Task({ cron })`, written at worker start) and stored, by id. */
   listSchedules(): Promise<TaskSchedule[]> {
     return this.schedules.list();
+  }
+
+  /**
+   * Pauses queue `name` for every worker of the database, across restarts, until
+   * `resumeQueue(name)`: no worker claims its tasks (those RUNNING finish). A name the module does
+   * not declare (when it declares queues): `InvalidTaskError`, nothing stored.
+   */
+  pauseQueue(name: string): Promise<void> {
+    return this.queueState.pause(name);
+  }
+
+  /** Lets workers claim queue `name` again. */
+  resumeQueue(name: string): Promise<void> {
+    return this.queueState.resume(name);
+  }
+
+  /** Every queue declared, paused or holding tasks, by name: paused, this module's limits and its tasks per status. */
+  listQueues(): Promise<TaskQueueInfo[]> {
+    return this.queueState.list();
   }
 
   /** The running task's context; throws `TaskContextError` outside a task. */

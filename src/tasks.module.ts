@@ -21,6 +21,8 @@ import { DummyBackend } from './backends/memory.backend';
 import type { TaskBackend } from './backends/task-backend.interface';
 import { InvalidTaskError } from './task.errors';
 import { TaskSchedules } from './schedules/task-schedules.service';
+import { TaskQueues } from './queues/task-queues.service';
+import { TaskOperations } from './operations/task-operations.service';
 
 /**
  * Background tasks stored in the application's database. Global: import it once, in the root
@@ -89,7 +91,7 @@ export class TasksModule {
       imports: [DiscoveryModule, ...imports, ...feature],
       providers: [
         optionsProvider, ...extra, backendProvider, workerStoreProvider, { provide: TASK_MIDDLEWARE, useValue: middleware },
-        TaskRegistry, TaskExplorer, TaskEvents, TaskEventBus, TaskMiddlewareChain, TaskExecutor, TaskSchedules, TaskService, TaskWorker,
+        TaskRegistry, TaskExplorer, TaskEvents, TaskEventBus, TaskMiddlewareChain, TaskExecutor, TaskSchedules, TaskQueues, TaskOperations, TaskService, TaskWorker,
       ],
       // Re-exporting the TypeORM feature module makes @InjectRepository(TaskResult) work anywhere.
       exports: [TASKS_MODULE_OPTIONS, TASK_BACKEND, TaskService, TaskWorker, TaskRegistry, ...feature],

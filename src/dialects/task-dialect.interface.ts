@@ -4,7 +4,9 @@ import type { TaskRow } from '../core/task-row';
 import type { TaskTime } from '../core/task-time';
 import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
+import type { QueueStatements } from './queue-statements.interface';
 import type { ScheduleDialect } from './schedule-dialect.interface';
+import type { OperationsDialect } from './operations-dialect.interface';
 import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
@@ -53,6 +55,8 @@ export interface ClaimRequest {
   queues: readonly string[] | null;
   limit: number;
   leaseMs: number;
+  /** With `queues` null: queues left out of "every queue" (those this worker claims under limits, see src/limits). */
+  except?: readonly string[];
 }
 
 export interface LeaseRenewal {
@@ -108,6 +112,8 @@ export interface TaskDialect {
   now(): Promise<Date>;
   /** The statements of periodic tasks (table task_schedules), on this dialect's connections. */
   schedules(): ScheduleDialect;
+  /** The statements of the operating tools (retry, bulk actions, the worker registry), on this dialect's connections. */
+  operations(): OperationsDialect;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
   /**
@@ -126,6 +132,8 @@ export interface TaskDialect {
   released?: (queue: string) => void;
   /** Told the ids of tasks cancelled because a dependency failed or was cancelled (set by the backend, for events). */
   cascaded?: (ids: string[]) => void;
+  /** The statements of paused queues (src/queues), run through `transaction`. */
+  readonly queues: QueueStatements;
   /** The workflow statements of this database (src/workflows). */
   readonly workflow: WorkflowStatements;
   /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */

@@ -1,14 +1,18 @@
 import { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import { WorkerOptions } from './worker-options.interface';
 import type { TaskMiddlewareEntry } from '../execution/task-middleware';
+import type { QueuesOption } from '../limits/queue-limits';
 
 export type TaskBackendName = 'database' | 'immediate' | 'dummy';
 
 export interface TasksModuleOptions {
   /** `database` (default) stores tasks for workers; `immediate` runs them inside `enqueue`; `dummy` stores them in memory and runs nothing. */
   backend?: TaskBackendName;
-  /** Valid queue names; omitted: any. */
-  queues?: string[];
+  /**
+   * Valid queue names; omitted: any. As an object, the names with their limits, enforced by every
+   * worker of this application across all workers of the database (`{ emails: { globalConcurrency: 5 }, default: {} }`).
+   */
+  queues?: QueuesOption;
   /** Largest accepted `args` + `kwargs`, in bytes of JSON; default 1 MiB. */
   maxPayloadSize?: number;
   /** Defaults for `TaskWorker.run()` and `runWorker()`; flags and explicit options win. */

@@ -17,6 +17,8 @@ export interface WorkerOptions {
   leaseDuration?: number;
   /** Delete results of this worker's queues finished more than this many ms ago, while it runs; default: keep everything. */
   pruneAfter?: number;
+  /** Milliseconds between the worker's heartbeats in the worker registry (task_workers); default 10 000. */
+  heartbeatInterval?: number;
   /** Run the scheduler of periodic tasks in this worker (`--no-scheduler`: false); default true. Not in `batch` runs. */
   scheduler?: boolean;
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Type } from '@nestjs/common';
+import { resolveQueues } from '../limits/queue-limits';
 import { ModuleRef } from '@nestjs/core';
 import type { TaskResult } from '../entities/task-result.entity';
 import type { TaskBackend } from '../backends/task-backend.interface';
@@ -42,7 +43,8 @@ export class TaskSchedules {
     private readonly moduleRef: ModuleRef,
   ) {
     this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
-    this.queues = options.queues ? new Set(options.queues) : undefined;
+    const { names } = resolveQueues(options.queues);
+    this.queues = names ? new Set(names) : undefined;
   }
 
   private get store(): ScheduleStore {

@@ -1,4 +1,5 @@
 import { INestApplicationContext, Logger, LoggerService, LogLevel, Type, DynamicModule } from '@nestjs/common';
+import { resolveQueues } from '../limits/queue-limits';
 import { NestFactory } from '@nestjs/core';
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
 import type { TasksModuleOptions } from '../interfaces/tasks-module-options.interface';
@@ -93,5 +94,5 @@ export async function runWorker(module: Type<unknown> | DynamicModule, options: 
  */
 function declaredQueues(app: INestApplicationContext): string[] | '*' {
   const options = app.get<TasksModuleOptions>(TASKS_MODULE_OPTIONS, { strict: false });
-  return options.worker?.queues ?? options.queues ?? '*';
+  return options.worker?.queues ?? resolveQueues(options.queues).names?.slice() ?? '*';
 }

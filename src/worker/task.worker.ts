@@ -29,6 +29,7 @@ import { WakeUp } from './wake-up';
 import { AttemptEvents } from './attempt.events';
 import { logFailedAttempt } from './attempt.log';
 import { TaskSchedules } from '../schedules/task-schedules.service';
+import { WorkerRegistry } from '../workers/worker.registry';
 
 export interface WorkerSummary {
   workerId: string;
@@ -140,6 +141,10 @@ class WorkerRun {
     ];
     if (options.pruneAfter !== null) this.services.push(new TaskResultPruner(this.dialect, options.pruneAfter, options.queues, logger));
     if (scheduler) this.services.push(scheduler);
+    this.services.push(new WorkerRegistry(this.dialect.operations(), {
+      id: workerId, queues: options.queues, concurrency: options.concurrency, heartbeatInterval: options.heartbeatInterval,
+      running: () => this.active.size,
+    }, logger));
   }
 
   start(): Promise<WorkerSummary> {

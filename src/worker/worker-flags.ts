@@ -17,6 +17,7 @@ Options:
   --lease-duration MS     default 30000
   --shutdown-timeout MS   time running tasks get after SIGTERM (default 30000)
   --prune-after MS        delete results finished more than MS ago (default: keep)
+  --heartbeat-interval MS time between heartbeats in the worker registry (default 10000)
   --no-scheduler          do not enqueue the ticks of periodic tasks in this process
   --help                  print this and exit
   --version               print the version of nestjs-tasks and exit`;
@@ -54,6 +55,7 @@ export function parseWorkerFlags(argv: string[]): WorkerOptions {
         'lease-duration': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         'prune-after': { type: 'string' },
+        'heartbeat-interval': { type: 'string' },
         'no-scheduler': { type: 'boolean' },
       },
     }));
@@ -75,6 +77,7 @@ export function parseWorkerFlags(argv: string[]): WorkerOptions {
     ['lease-duration', 'leaseDuration'],
     ['shutdown-timeout', 'shutdownTimeout'],
     ['prune-after', 'pruneAfter'],
+    ['heartbeat-interval', 'heartbeatInterval'],
   ];
   for (const [flag, option] of numbers) {
     const raw = values[flag];

@@ -15,6 +15,7 @@ export interface ResolvedWorkerOptions {
   leaseDuration: number;
   pruneAfter: number | null;
   scheduler: boolean;
+  heartbeatInterval: number;
 }
 
 export const WORKER_DEFAULTS = {
@@ -22,6 +23,7 @@ export const WORKER_DEFAULTS = {
   pollInterval: 1000,
   shutdownTimeout: 30_000,
   leaseDuration: 30_000,
+  heartbeatInterval: 10_000,
 } as const;
 
 /** The same names as the command-line flags, so one message serves both. */
@@ -36,6 +38,7 @@ const FLAG_NAMES: Record<keyof WorkerOptions, string> = {
   leaseDuration: '--lease-duration',
   pruneAfter: '--prune-after',
   scheduler: '--no-scheduler',
+  heartbeatInterval: '--heartbeat-interval',
 };
 
 export function defaultWorkerId(): string {
@@ -62,6 +65,7 @@ export function resolveWorkerOptions(options: WorkerOptions = {}): ResolvedWorke
     leaseDuration: integer('leaseDuration', options.leaseDuration ?? WORKER_DEFAULTS.leaseDuration, 300, 86_400_000),
     pruneAfter: options.pruneAfter === undefined ? null : integer('pruneAfter', options.pruneAfter, 1_000, Number.MAX_SAFE_INTEGER),
     scheduler: boolean('scheduler', options.scheduler ?? true),
+    heartbeatInterval: integer('heartbeatInterval', options.heartbeatInterval ?? WORKER_DEFAULTS.heartbeatInterval, 100, 3_600_000),
   };
 }
 

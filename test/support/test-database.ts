@@ -96,6 +96,8 @@ async function migrate(options: DataSourceOptions): Promise<void> {
 async function resetSchema(options: DataSourceOptions): Promise<void> {
   const dataSource = await newDataSource({ ...options, migrations: [] }).initialize();
   try {
+    await dataSource.query('DROP TABLE IF EXISTS task_queues');
+    await dataSource.query('DROP TABLE IF EXISTS task_workers');
     await dataSource.query('DROP TABLE IF EXISTS task_schedules');
     await dataSource.query('DROP TABLE IF EXISTS task_dependencies');
     await dataSource.query('DROP TABLE IF EXISTS task_results');

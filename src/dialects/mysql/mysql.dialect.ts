@@ -1,3 +1,4 @@
+import { MYSQL_QUEUES } from './queues.statements';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AttemptRef } from '../../core/attempt-ref';
@@ -17,6 +18,8 @@ import type {
 } from '../task-dialect.interface';
 import { MYSQL, MYSQL_WORKFLOW } from './mysql.statements';
 import { mysqlSchedules } from './mysql-schedules';
+import { mysqlOperations } from './mysql-operations';
+import type { OperationsDialect } from '../operations-dialect.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport } from '../shared/dependents.settle';
@@ -56,6 +59,7 @@ type Row = Record<string, unknown>;
 export class MysqlDialect implements TaskDialect {
   readonly name = 'mysql' as const;
   readonly workflow = MYSQL_WORKFLOW;
+  readonly queues = MYSQL_QUEUES;
   private readonly pool: Queryable;
   /** Renewals and rescues, on a connection of their own (see createMysqlMaintenancePool); opened by the first. */
   private maintenance?: Pool;
@@ -88,11 +92,12 @@ export class MysqlDialect implements TaskDialect {
     }
   }
 
-  async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
+  async claim({ workerId, queues, limit, leaseMs, except }: ClaimRequest): Promise<ClaimedTask[]> {
     const change = claimed(workerId, leaseMs);
     const lease = isRelative(change.leaseExpiresAt) ? change.leaseExpiresAt.afterNow : leaseMs;
     return this.inTransaction(true, async (connection) => {
-      const names = queues ?? (await this.queuesWithReadyRows(connection));
+      const all = queues ?? (await this.queuesWithReadyRows(connection));
+      const names = except?.length ? all.filter((name) => !except.includes(name)) : all;
       if (names.length === 0) return [];
       // Always index-ordered, however many queues: a sorted range over several queues would be
       // filesorted, and a filesort under FOR UPDATE locks every due row it reads, so concurrent
@@ -270,6 +275,10 @@ export class MysqlDialect implements TaskDialect {
     return mysqlSchedules(this.pool, (work) => this.inTransaction(false, work));
   }
 
+  operations(): OperationsDialect {
+    return mysqlOperations(this.pool, () => this.maintenancePool(), (work) => this.inTransaction(true, work));
+  }
+
   async checkSchema(): Promise<void> {
     const rows = await query<{ max_packet: number | string; version: string }[]>(this.pool, MYSQL.schema);
     if (rows.length === 0) throw missingTableError();
@@ -323,14 +332,14 @@ function probes(connection: PoolConnection): DueRowProbes {
   return {
     async topPriorities(queues) {
       const rows = await query<{ queue: string; priority: number }[]>(connection, MYSQL.topPriorities(queues.length),
-        queues.flatMap((queue) => [queue, queue]));
+        queues.flatMap((queue) => [queue, queue, queue]));
       return new Map(rows.map((row) => [row.queue, Number(row.priority)]));
     },
     async dueAlong(queue, path, limit) {
       const last = path[path.length - 1];
       const rows = await query<Row[]>(connection, MYSQL.dueAlong(path.length), [
         queue, last, ...(path.length > 1 ? [queue, path.slice(0, -1)] : []), limit,
-        0, queue,
+        0, queue, queue,
         ...path.flatMap((priority, step) => [step + 1, queue, priority]),
       ]);
       const priorities: (number | null)[] = Array(path.length + 1).fill(null);

@@ -10,6 +10,13 @@ const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 /** The fence of every write by a worker: id, worker, attempt. */
 const FENCE = "id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?";
 
+/**
+ * queue: the queue is not paused (src/queues), one primary-key probe. Every walk of a claim
+ * starts at a queue's highest priority (topPriorities, or the first probe of dueAlong), so a
+ * paused queue has none there and no row of it is claimed.
+ */
+const NOT_PAUSED = 'NOT EXISTS (SELECT 1 FROM task_queues WHERE name = ? AND paused = 1)';
+
 /** The columns a claim reads of a due row. */
 const DUE_COLUMNS = `id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after,
            CAST(scheduled_at AS CHAR) AS scheduled_at`;
@@ -56,13 +63,13 @@ const DUE_ALONG = (guarded: boolean) => `
        FOR UPDATE SKIP LOCKED`;
 
 /**
- * probe number, queue[, below]: the queue's highest priority (below `below`), as a row of
+ * probe number, queue, then below or (top) queue: the queue's highest priority (below `below`), as a row of
  * PROBE_COLUMNS among DUE_ALONG's, with the probe's number.
  */
 const PRIORITY_PROBE = (withBelow: boolean) => `
     SELECT ${PROBE_COLUMNS('NULL')}, ? AS probe
       FROM task_results
-     WHERE status = 'READY' AND queue_name = ?${withBelow ? ' AND priority < ?' : ''}
+     WHERE status = 'READY' AND queue_name = ?${withBelow ? ' AND priority < ?' : ` AND ${NOT_PAUSED}`}
      ORDER BY priority DESC
      LIMIT 1`;
 
@@ -81,12 +88,13 @@ export const MYSQL = {
   nextQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?",
   firstQueue: "SELECT MIN(queue_name) AS name FROM task_results WHERE status = 'READY'",
   /**
-   * (queue, queue)… : for each queue, the highest priority of its READY rows, with the queue it
+   * (queue, queue, queue)… : for each queue not paused, the highest priority of its READY rows, with the queue it
    * is for; one index probe per branch, all in one round trip. Not MAX(): MariaDB reads the whole
    * range for a MAX over a descending key part.
    */
   topPriorities: (queues: number) => Array(queues).fill(`
-    (SELECT ? AS queue, priority FROM task_results WHERE status = 'READY' AND queue_name = ? ORDER BY priority DESC LIMIT 1)`).join(' UNION ALL '),
+    (SELECT ? AS queue, priority FROM task_results WHERE status = 'READY' AND queue_name = ? AND ${NOT_PAUSED}
+      ORDER BY priority DESC LIMIT 1)`).join(' UNION ALL '),
   /**
    * (queue, priority, limit, queue, queue, priority)… : DUE_AT and NEXT_BELOW of several queues in
    * one round trip, each branch its own index range or probe.

@@ -23,7 +23,11 @@ import { newSettleReport } from '../shared/dependents.settle';
 import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
 import { createPgMaintenancePool } from './postgres-connections';
 import { postgresSchedules } from './postgres-schedules';
+import { postgresQueueStatements } from './queues.statements';
+import type { QueueStatements } from '../queue-statements.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { OperationsDialect } from '../operations-dialect.interface';
+import { postgresOperations } from './postgres-operations';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -52,13 +56,16 @@ export class PostgresDialect implements TaskDialect {
   private readonly pool: Pool;
   private readonly table: string;
   private readonly schedulesTable: string;
+  private readonly queueTable: string;
   private readonly sql: ReturnType<typeof postgresStatements>;
   readonly workflow: WorkflowStatements;
+  readonly queues: QueueStatements;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
   /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
   private maintenance?: Pool;
   private insertsInFlight = 0;
+  private operationsDialect?: OperationsDialect;
 
   constructor(dataSource: DataSource) {
     const driver = dataSource.driver as unknown as PgDriver;
@@ -68,7 +75,9 @@ export class PostgresDialect implements TaskDialect {
     this.table = schema ? `${quoteIdentifier(schema)}.task_results` : 'task_results';
     this.schedulesTable = schema ? `${quoteIdentifier(schema)}.task_schedules` : 'task_schedules';
     const edges = schema ? `${quoteIdentifier(schema)}.task_dependencies` : 'task_dependencies';
-    this.sql = postgresStatements(this.table, edges);
+    this.queueTable = schema ? `${quoteIdentifier(schema)}.task_queues` : 'task_queues';
+    this.sql = postgresStatements(this.table, edges, this.queueTable);
+    this.queues = postgresQueueStatements(this.queueTable, this.table);
     this.workflow = postgresWorkflowStatements(this.table, edges);
     this.notifier = new PgNotifier(this.pool);
   }
@@ -114,13 +123,16 @@ export class PostgresDialect implements TaskDialect {
     for (const queue of new Set(rows.map((row) => row.queueName))) this.notifier.send(ENQUEUED_CHANNEL, queue);
   }
 
-  async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
+  async claim({ workerId, queues, limit, leaseMs, except }: ClaimRequest): Promise<ClaimedTask[]> {
     const change = claimed(workerId, leaseMs);
     const lease = isRelative(change.leaseExpiresAt) ? change.leaseExpiresAt.afterNow : leaseMs;
     const values: unknown[] = [change.claimedBy, lease, limit];
     let name: string;
     let text: string;
-    if (queues === null) {
+    if (queues === null && except?.length) {
+      [name, text] = ['claimAnyQueueExcept', this.sql.claimAnyQueueExcept];
+      values.push(except);
+    } else if (queues === null) {
       [name, text] = ['claimAnyQueue', this.sql.claimAnyQueue];
     } else if (queues.length === 1) {
       [name, text] = ['claimOneQueue', this.sql.claimOneQueue];
@@ -265,6 +277,12 @@ export class PostgresDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return postgresSchedules(this.pool, this.schedulesTable, this.table, this.sql.insertAndNotify);
+  }
+
+  operations(): OperationsDialect {
+    const prefix = this.table.slice(0, -'task_results'.length);
+    return (this.operationsDialect ??= postgresOperations(this.pool, () => this.maintenancePool(),
+      { results: this.table, edges: `${prefix}task_dependencies`, workers: `${prefix}task_workers` }));
   }
 
   async checkSchema(): Promise<void> {

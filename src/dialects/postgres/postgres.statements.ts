@@ -17,7 +17,9 @@ const STORED_NOW = "date_trunc('milliseconds', now())";
  * The named statements of the PostgreSQL dialect for `table`, the same names as in the other
  * dialects. 'READY' is a literal throughout: the claim index is partial on it.
  */
-export function postgresStatements(table: string, edges: string) {
+export function postgresStatements(table: string, edges: string, queueTable: string) {
+  /** A paused queue (${queue}) is claimed by no one: one primary-key probe per queue, not per row. */
+  const notPaused = (queue: string) => `NOT EXISTS (SELECT 1 FROM ${queueTable} WHERE name = ${queue} AND paused)`;
   /**
    * Due rows of one queue (${queue}) in claim order, one index range per priority present: the
    * priorities are found by skipping through the index from the highest down, and each range
@@ -37,6 +39,7 @@ export function postgresStatements(table: string, edges: string) {
     ) AS p CROSS JOIN LATERAL (
       SELECT id, priority, run_after FROM ${table}
        WHERE status = 'READY' AND queue_name = ${queue} AND priority = p.priority AND run_after <= now()
+         AND ${notPaused(queue)}
        ORDER BY run_after, id
        LIMIT $3::int
          FOR UPDATE SKIP LOCKED
@@ -82,6 +85,9 @@ export function postgresStatements(table: string, edges: string) {
     claimOneQueue: claim(dueInQueue('$4::text')),
     claimQueues: claim(dueInQueues('unnest($4::text[]) AS q(name)')),
     claimAnyQueue: claim(dueInQueues('(SELECT name FROM ready_queue WHERE name IS NOT NULL) AS q'), queuesWithReadyRows),
+    /** claimAnyQueue but the queues of $4, which this worker claims under their limits (src/limits). */
+    claimAnyQueueExcept: claim(dueInQueues('(SELECT name FROM ready_queue WHERE name IS NOT NULL AND name <> ALL($4::text[])) AS q'),
+      queuesWithReadyRows),
     /**
      * Applies decided changes (TaskChange), fenced on RUNNING, owner and attempt; with $1 true
      * also on an expired lease (a rescue). A cancellation requested before it runs wins.

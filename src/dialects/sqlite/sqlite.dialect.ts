@@ -13,7 +13,10 @@ import type {
 } from '../task-dialect.interface';
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
+import { SQLITE_QUEUES } from './queues.statements';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
+import { sqliteOperations } from './sqlite-operations';
+import type { OperationsDialect } from '../operations-dialect.interface';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { SqlRunner } from '../workflow-statements.interface';
@@ -32,6 +35,7 @@ export class SqliteDialect implements TaskDialect {
   readonly name = 'sqlite' as const;
   readonly workerUnsupported?: string;
   readonly workflow = SQLITE_WORKFLOW;
+  readonly queues = SQLITE_QUEUES;
   private readonly claimTexts = new Map<number, string>();
   /** Queues claimed with the walk through every priority (`claim`) until the time given, without trying claimTop first. */
   private readonly walking = new Map<string, number>();
@@ -64,11 +68,13 @@ export class SqliteDialect implements TaskDialect {
     });
   }
 
-  async claim({ workerId, queues, limit, leaseMs }: ClaimRequest): Promise<ClaimedTask[]> {
+  async claim({ workerId, queues, limit, leaseMs, except }: ClaimRequest): Promise<ClaimedTask[]> {
     const change = claimed(workerId, leaseMs);
     const lease = isRelative(change.leaseExpiresAt) ? change.leaseExpiresAt.afterNow : leaseMs;
     const rows = await this.connection.immediate(async (tx) => {
-      const names = queues ?? (await queuesWithReadyRows(tx));
+      // Paused queues are few, read in the claim's own transaction: no statement of the claim changes.
+      const left = new Set([...(await tx.all<{ name: string }>(SQLITE.pausedQueues)).map((row) => row.name), ...(except ?? [])]);
+      const names = (queues ?? (await queuesWithReadyRows(tx))).filter((name) => !left.has(name));
       if (names.length === 0) return [];
       const claimedBy = [change.claimedBy, lease, change.claimedBy];
       if (names.length > 1) {
@@ -180,6 +186,10 @@ export class SqliteDialect implements TaskDialect {
 
   schedules(): ScheduleDialect {
     return sqliteSchedules(this.connection);
+  }
+
+  operations(): OperationsDialect {
+    return sqliteOperations(this.connection);
   }
 
   async checkSchema(): Promise<void> {

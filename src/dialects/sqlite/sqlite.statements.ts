@@ -53,6 +53,8 @@ export const SQLITE = {
     INSERT INTO task_results (${INSERT_COLUMNS})
     VALUES (?, ?, 'READY', ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0)`,
 
+  /** The queues no worker claims until resumed (src/queues). */
+  pausedQueues: 'SELECT name FROM task_queues WHERE paused',
   /** For a claim of every queue: the next queue with READY rows after ? ('' for the first). */
   nextQueue: `SELECT min(queue_name) AS name FROM task_results WHERE status = 'READY' AND queue_name > ?`,
   /**
