@@ -1,15 +1,18 @@
-import { ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException, Body, ConflictException, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, UseFilters, UseGuards,
+} from '@nestjs/common';
 import { TaskService } from '../task.service';
 import type { TaskSchedule } from '../schedules/task-schedule.interface';
 import { TaskResultNotFoundError } from '../task.errors';
 import { DashboardAccessGuard } from './dashboard-access.guard';
 import { DashboardErrorsFilter } from './dashboard-errors.filter';
-import { parsePage, parseTaskFilter } from './dashboard-filter';
+import { parseBulkFilter, parsePage, parseTaskFilter } from './dashboard-filter';
 import { DashboardTaskList, DashboardTasksReader } from './dashboard-tasks.reader';
 import type { DashboardTaskDetail, DashboardTaskSummary } from './dashboard-task.views';
 import { summarize } from './dashboard-task.views';
 import { DashboardStats, DashboardStatsReader } from './dashboard-stats.reader';
-import { DashboardQueue, DashboardQueuesReader } from './dashboard-queues.reader';
+import type { TaskQueueInfo } from '../queues/task-queue.interface';
+import type { TaskWorkerInfo } from '../workers/task-worker-info';
 
 /**
  * The JSON API of the dashboard, under `{path}/api` (the path is set per `forRoot()`). Every
@@ -23,7 +26,6 @@ export class DashboardApiController {
     private readonly tasks: TaskService,
     private readonly reader: DashboardTasksReader,
     private readonly stats: DashboardStatsReader,
-    private readonly queues: DashboardQueuesReader,
   ) {}
 
   @Get('tasks')
@@ -35,6 +37,36 @@ export class DashboardApiController {
   @Get('tasks/:id')
   getTask(@Param('id') id: string): Promise<DashboardTaskDetail> {
     return this.reader.detail(id);
+  }
+
+  /** A FAILED or CANCELLED task runs again (`TaskService.retry()`); body `{ dependents: true }` also brings back the dependents it cancelled. */
+  @Post('tasks/:id/retry')
+  @HttpCode(HttpStatus.OK)
+  async retryTask(@Param('id') id: string, @Body() body?: { dependents?: unknown }): Promise<DashboardTaskSummary> {
+    const dependents = body?.dependents;
+    if (dependents !== undefined && typeof dependents !== 'boolean') throw new BadRequestException('dependents must be true or false.');
+    return summarize(await this.tasks.retry(id, { dependents }));
+  }
+
+  /** `TaskService.retryMany()` over the filter of the body; `{ count }`. */
+  @Post('tasks/retry')
+  @HttpCode(HttpStatus.OK)
+  async retryTasks(@Body() body: unknown): Promise<{ count: number }> {
+    return { count: await this.tasks.retryMany(parseBulkFilter(body)) };
+  }
+
+  /** `TaskService.cancelMany()` over the filter of the body; `{ count }`. */
+  @Post('tasks/cancel')
+  @HttpCode(HttpStatus.OK)
+  async cancelTasks(@Body() body: unknown): Promise<{ count: number }> {
+    return { count: await this.tasks.cancelMany(parseBulkFilter(body)) };
+  }
+
+  /** `TaskService.deleteMany()` over the filter of the body (finished tasks only); `{ count }`. */
+  @Post('tasks/delete')
+  @HttpCode(HttpStatus.OK)
+  async deleteTasks(@Body() body: unknown): Promise<{ count: number }> {
+    return { count: await this.tasks.deleteMany(parseBulkFilter(body)) };
   }
 
   /** READY or WAITING: cancelled at once; RUNNING: its signal fires and it ends CANCELLED. */
@@ -53,9 +85,31 @@ export class DashboardApiController {
     return { deleted: id };
   }
 
+  /** Every queue declared, paused or holding tasks: paused or not, its limits, its tasks per status. */
   @Get('queues')
-  async listQueues(): Promise<{ queues: DashboardQueue[] }> {
-    return { queues: await this.queues.list() };
+  async listQueues(): Promise<{ queues: TaskQueueInfo[] }> {
+    return { queues: await this.tasks.listQueues() };
+  }
+
+  /** No worker claims the queue's tasks until it is resumed (stored in the database). */
+  @Post('queues/:name/pause')
+  @HttpCode(HttpStatus.OK)
+  async pauseQueue(@Param('name') name: string): Promise<{ name: string; paused: boolean }> {
+    await this.tasks.pauseQueue(name);
+    return { name, paused: true };
+  }
+
+  @Post('queues/:name/resume')
+  @HttpCode(HttpStatus.OK)
+  async resumeQueue(@Param('name') name: string): Promise<{ name: string; paused: boolean }> {
+    await this.tasks.resumeQueue(name);
+    return { name, paused: false };
+  }
+
+  /** The live workers, as each records itself in the database. */
+  @Get('workers')
+  async listWorkers(): Promise<{ workers: TaskWorkerInfo[] }> {
+    return { workers: await this.tasks.listWorkers() };
   }
 
   @Get('schedules')

@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { TaskResultStatus } from '../task-result-status.enum';
+import type { TaskFilter } from '../operations/task-filter';
 
 /** Which tasks a list or a bulk action covers: every given criterion must match. */
 export interface DashboardTaskFilter {
@@ -90,4 +91,31 @@ function date(query: Query, key: string): Date | undefined {
     throw new BadRequestException(`${key} must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got ${JSON.stringify(value)}.`);
   }
   return parsed;
+}
+
+/** Filters a bulk action takes: those `TaskService.retryMany()` and its siblings take. */
+const BULK_KEYS = ['status', 'queue', 'task', 'finishedBefore'];
+
+/**
+ * The filter of a bulk action, from its JSON body (`{ status, queue, task, finishedBefore }`):
+ * 400 for anything malformed, for other filters, and for no filter at all (a bulk action over
+ * everything is refused rather than guessed).
+ */
+export function parseBulkFilter(body: unknown): TaskFilter {
+  if (body === undefined || body === null || body === '') body = {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('A bulk action takes a JSON object of filters.');
+  const query = body as Query;
+  for (const key of Object.keys(query)) {
+    if (!BULK_KEYS.includes(key)) throw new BadRequestException(`A bulk action filters by ${BULK_KEYS.join(', ')} only; not by "${key}".`);
+  }
+  const filter = parseTaskFilter(query);
+  if (isEmptyFilter(filter)) {
+    throw new BadRequestException(`A bulk action needs a filter (${BULK_KEYS.join(', ')}): it never acts on every task at once.`);
+  }
+  return {
+    ...(filter.statuses ? { status: filter.statuses } : {}),
+    ...(filter.queueName !== undefined ? { queueName: filter.queueName } : {}),
+    ...(filter.taskName !== undefined ? { taskName: filter.taskName } : {}),
+    ...(filter.finishedBefore ? { finishedBefore: filter.finishedBefore } : {}),
+  };
 }

@@ -6,7 +6,6 @@ import { DashboardErrorsFilter } from './dashboard-errors.filter';
 import { DashboardDatabase } from './dashboard-database';
 import { DashboardTasksReader } from './dashboard-tasks.reader';
 import { DashboardStatsReader } from './dashboard-stats.reader';
-import { DashboardQueuesReader } from './dashboard-queues.reader';
 import { loadDashboardAssets } from './dashboard-assets';
 import { resolveDashboardOptions } from './dashboard-options.resolve';
 import { TASKS_DASHBOARD_OPTIONS, TasksDashboardOptions } from './tasks-dashboard.options';
@@ -29,7 +28,7 @@ export class TasksDashboardModule {
       providers: [
         { provide: TASKS_DASHBOARD_OPTIONS, useValue: resolved },
         { provide: DASHBOARD_ASSETS, useFactory: () => loadDashboardAssets() },
-        DashboardAccessGuard, DashboardErrorsFilter, DashboardDatabase, DashboardTasksReader, DashboardStatsReader, DashboardQueuesReader,
+        DashboardAccessGuard, DashboardErrorsFilter, DashboardDatabase, DashboardTasksReader, DashboardStatsReader,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import request from 'supertest';
 import { call, TaskResultStatus } from '../../src';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { waitUntil } from '../support/wait-until';
 import { createDashboardApp, DashboardTasks, DashboardTestApp, Platform } from './dashboard-app';
 
 /** Lets a request through when it carries the test's token, as an application's own auth guard would. */
@@ -144,8 +145,8 @@ describe.each<Platform>(['express', 'fastify'])('dashboard JSON API on %s', (pla
   it('GET queues counts tasks per queue and status', async () => {
     const { queues } = (await get('queues').expect(200)).body;
     expect(queues).toEqual([
-      { name: 'default', counts: expect.objectContaining({ SUCCESSFUL: 1, READY: 2, CANCELLED: 1 }) },
-      expect.objectContaining({ name: 'emails', counts: { FAILED: 1 } }),
+      expect.objectContaining({ name: 'default', paused: false, counts: expect.objectContaining({ SUCCESSFUL: 1, READY: 2, CANCELLED: 1, FAILED: 0 }) }),
+      expect.objectContaining({ name: 'emails', paused: false, counts: expect.objectContaining({ FAILED: 1, READY: 0 }) }),
     ]);
   });
 
@@ -177,5 +178,49 @@ describe.each<Platform>(['express', 'fastify'])('dashboard JSON API on %s', (pla
       expect(task.queueTimeMs.p99).toBeLessThan(60_000);
     }
     expect(stats.counts).toContainEqual({ queueName: 'emails', status: 'FAILED', count: 1 });
+  });
+
+  it('POST tasks/:id/retry runs a FAILED task again on the same row; another status is a 409', async () => {
+    await http().post(`${API}/tasks/${ids.failed}/retry`).set('Authorization', 'Bearer test').expect(403);
+    const retried = await post(`tasks/${ids.failed}/retry`).expect(200);
+    expect(retried.body).toMatchObject({ id: ids.failed, status: 'READY', attempts: 1, maxAttempts: 2 });
+    expect((await post(`tasks/${ids.failed}/retry`).expect(409)).body.message).toContain('READY');
+    await post(`tasks/${ids.failed}/retry`, { dependents: 'yes' }).expect(400);
+    await post('tasks/0190aaaa-0000-7000-8000-000000000000/retry').expect(404);
+  });
+
+  it('bulk retry, cancel and delete act on the filter of the body; no filter, another filter or a bad one is a 400', async () => {
+    for (const body of [undefined, {}, { q: 'x' }, { group: ids.chain }, { status: 'DONE' }, { queue: 5 }]) {
+      expect((await post('tasks/retry', body).expect(400)).body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.any(String) });
+    }
+    await post('tasks/retry', { status: 'RUNNING' }).expect(400);
+    await http().post(`${API}/tasks/cancel`).set('Authorization', 'Bearer test').send({ queue: 'emails' }).expect(403);
+    expect((await post('tasks/cancel', { queue: 'emails' }).expect(200)).body).toEqual({ count: 1 });
+    expect((await post('tasks/retry', { queue: 'emails', status: 'CANCELLED' }).expect(200)).body).toEqual({ count: 1 });
+    expect((await post('tasks/retry', { queue: 'emails', status: 'CANCELLED' }).expect(200)).body).toEqual({ count: 0 });
+    expect((await post('tasks/cancel', { task: 'dash.fail' }).expect(200)).body).toEqual({ count: 1 });
+    expect((await post('tasks/delete', { task: 'dash.fail', status: 'CANCELLED' }).expect(200)).body).toEqual({ count: 1 });
+    await get(`tasks/${ids.failed}`).expect(404);
+  });
+
+  it('POST queues/:name/pause and resume; GET queues shows it paused', async () => {
+    expect((await post('queues/emails/pause').expect(200)).body).toEqual({ name: 'emails', paused: true });
+    expect((await get('queues').expect(200)).body.queues.find((queue: { name: string }) => queue.name === 'emails').paused).toBe(true);
+    expect((await post('queues/emails/resume').expect(200)).body).toEqual({ name: 'emails', paused: false });
+    expect((await get('queues').expect(200)).body.queues.find((queue: { name: string }) => queue.name === 'emails').paused).toBe(false);
+    await post('queues/nope/pause').expect(400);
+    await http().post(`${API}/queues/emails/pause`).set('Authorization', 'Bearer test').expect(403);
+  });
+
+  it('GET workers lists the running workers', async () => {
+    expect((await get('workers').expect(200)).body).toEqual({ workers: [] });
+    const running = t.worker.run({ queues: ['emails'], concurrency: 2 });
+    try {
+      await waitUntil(async () => (await get('workers')).body.workers.length === 1, 10_000, 'the worker listed');
+      expect((await get('workers')).body.workers[0]).toMatchObject({ queues: ['emails'], concurrency: 2, pid: process.pid });
+    } finally {
+      await t.worker.stop();
+      await running;
+    }
   });
 });

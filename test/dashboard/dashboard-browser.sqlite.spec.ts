@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Task, TaskResultStatus, TaskService, TaskWorker } from 'nestjs-tasks';
 import { AppModule } from '../../sample/src/app.module';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { waitUntil } from '../support/wait-until';
 import { collectErrors, launchChromium, screenshot } from './browser';
 
 /** Tasks of the test next to the sample's: one that fails until the test repairs what it needs. */
@@ -134,10 +135,62 @@ describe('dashboard in Chromium (sample application)', () => {
     await screenshot(page, 'task-detail');
   });
 
-  it('the schedules, queues and tasks pages render', async () => {
+  it("retry on a failed task's page runs it again, and the page shows SUCCESSFUL without a reload", async () => {
+    startWorker();
+    BrowserTasks.broken = false;
+    await page.goto(`${url}#/tasks/${failedId}`);
+    await page.locator('button[data-action="retry"]').click();
+    await page.locator('[data-field="Status"] [data-status="SUCCESSFUL"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('[data-field="Attempts"]').textContent()).toBe('2 of 2');
+    // The first attempt's error stays on record.
+    expect(await page.locator('pre.traceback').count()).toBe(1);
+    expect(await page.locator('#task-return-value').textContent()).toContain('"rows": 42');
+  });
+
+  it('bulk retry over a filter of 100 failed tasks', async () => {
+    BrowserTasks.broken = true;
+    await tasks.enqueueMany(BrowserTasks, 'importFile', Array.from({ length: 100 }, (_, index): [string] => [`/mnt/share/${index}.csv`]));
+    const failedImports = () => tasks.countTasks({ status: TaskResultStatus.FAILED, taskName: 'imports.file' });
+    await waitUntil(async () => (await failedImports()) === 100, 20_000, '100 imports FAILED');
+    BrowserTasks.broken = false;
+    await page.goto(`${url}#/tasks?status=FAILED&task=imports.file`);
+    await page.locator('tr[data-task-id]').first().waitFor();
+    expect(await page.locator('tr[data-task-id]').count()).toBe(50);
+    await page.locator('button[data-action="tasks/retry"]').click();
+    await page.locator('.flash-ok').filter({ hasText: 'Retry all matching: 100 tasks.' }).waitFor();
+    await waitUntil(async () => (await tasks.countTasks({ status: TaskResultStatus.SUCCESSFUL, taskName: 'imports.file' })) === 101, 20_000,
+      '101 imports SUCCESSFUL');
+    await page.locator('#task-list .empty').waitFor();
+    expect(await failedImports()).toBe(0);
+  });
+
+  it('pausing a queue stops its tasks from being claimed until it is resumed', async () => {
     await page.goto(`${url}#/queues`);
-    await page.locator('tr[data-queue="reports"]').waitFor();
+    const row = page.locator('tr[data-queue="reports"]');
+    await row.locator('button[data-action="pause"]').click();
+    await row.locator('.queue-state').filter({ hasText: 'paused' }).waitFor();
+    expect((await tasks.listQueues()).find((queue) => queue.name === 'reports')?.paused).toBe(true);
+    const report = await tasks.enqueue('reports.generate', [{ name: 'Paused', rows: 10 }]);
+    await row.locator('td').nth(2).filter({ hasText: '1' }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect((await report.refresh()).status).toBe(TaskResultStatus.READY);
     await screenshot(page, 'queues');
+    await row.locator('button[data-action="resume"]').click();
+    await row.locator('.queue-state').filter({ hasText: 'active' }).waitFor();
+    await report.wait({ timeout: 15_000 });
+  });
+
+  it('the workers page shows the running worker', async () => {
+    await page.goto(`${url}#/workers`);
+    await page.locator('tr[data-worker]').first().waitFor();
+    await screenshot(page, 'workers');
+  });
+
+  it('the overview, tasks and schedules pages render after all that', async () => {
+    await page.goto(url);
+    await page.locator('[data-count="SUCCESSFUL"] .count').filter({ hasText: /\d\d\d/ }).waitFor();
+    await page.locator('#runtime-chart canvas').waitFor();
+    await screenshot(page, 'overview-after-actions');
     await page.goto(`${url}#/tasks`);
     await page.locator('tr[data-task-id]').first().waitFor();
     await screenshot(page, 'tasks');
