@@ -189,6 +189,16 @@ describe.each<Platform>(['express', 'fastify'])('dashboard JSON API on %s', (pla
     await post('tasks/0190aaaa-0000-7000-8000-000000000000/retry').expect(404);
   });
 
+  it('POST tasks/:id/retry with { dependents: true } brings back the dependents its failure cancelled', async () => {
+    const failing = await t.tasks.enqueue(DashboardTasks, 'fail', ['again'], { queueName: 'default' });
+    const dependent = await t.tasks.enqueue(DashboardTasks, 'add', [3, 3], { dependsOn: [failing] });
+    await t.worker.run({ batch: true, queues: ['default'] });
+    expect((await get(`tasks/${dependent.id}`).expect(200)).body.status).toBe('CANCELLED');
+    expect((await post(`tasks/${failing.id}/retry`, { dependents: true }).expect(200)).body.status).toBe('READY');
+    expect((await get(`tasks/${dependent.id}`).expect(200)).body.status).toBe('WAITING');
+    expect((await post('tasks/cancel', { task: 'dash.fail', queue: 'default' }).expect(200)).body).toEqual({ count: 1 });
+  });
+
   it('bulk retry, cancel and delete act on the filter of the body; no filter, another filter or a bad one is a 400', async () => {
     for (const body of [undefined, {}, { q: 'x' }, { group: ids.chain }, { status: 'DONE' }, { queue: 5 }]) {
       expect((await post('tasks/retry', body).expect(400)).body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.any(String) });
@@ -199,7 +209,7 @@ describe.each<Platform>(['express', 'fastify'])('dashboard JSON API on %s', (pla
     expect((await post('tasks/retry', { queue: 'emails', status: 'CANCELLED' }).expect(200)).body).toEqual({ count: 1 });
     expect((await post('tasks/retry', { queue: 'emails', status: 'CANCELLED' }).expect(200)).body).toEqual({ count: 0 });
     expect((await post('tasks/cancel', { task: 'dash.fail' }).expect(200)).body).toEqual({ count: 1 });
-    expect((await post('tasks/delete', { task: 'dash.fail', status: 'CANCELLED' }).expect(200)).body).toEqual({ count: 1 });
+    expect((await post('tasks/delete', { task: 'dash.fail', queue: 'emails', status: 'CANCELLED' }).expect(200)).body).toEqual({ count: 1 });
     await get(`tasks/${ids.failed}`).expect(404);
   });
 

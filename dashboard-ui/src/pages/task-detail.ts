@@ -30,6 +30,11 @@ export function taskDetail(id: string): View {
             await act('POST', `tasks/${encodeURIComponent(id)}/retry`);
             return 'Retried: the task is READY again.';
           }, view)) : null,
+        (task.status === 'FAILED' || task.status === 'CANCELLED') && task.dependents.some((dependent) => dependent.status === 'CANCELLED')
+          ? button('Retry with dependents', () => void runAction('Retry with dependents', async () => {
+            await act('POST', `tasks/${encodeURIComponent(id)}/retry`, { dependents: true });
+            return 'Retried: the task is READY again, and the dependents its failure cancelled wait for it.';
+          }, view), { name: 'retry-dependents' }) : null,
         !finished ? button('Cancel', () => void runAction('Cancel', async () => {
           await act('POST', `tasks/${encodeURIComponent(id)}/cancel`);
           return 'Cancelled (a running task stops when it sees its signal).';
