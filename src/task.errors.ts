@@ -110,7 +110,7 @@ export class DependencyFailedError extends TasksError {
 
 /** `retry()` of a task that is not FAILED or CANCELLED; `status` is what it is. */
 export class TaskNotRetryableError extends TasksError {
-  constructor(readonly id: string, readonly status: TaskResultStatus) {
-    super(`Task ${id} is ${status}: only FAILED or CANCELLED tasks can be retried.`);
+  constructor(readonly id: string, readonly status: TaskResultStatus, reason = 'only FAILED or CANCELLED tasks can be retried') {
+    super(`Task ${id} is ${status}: ${reason}.`);
   }
 }

@@ -222,9 +222,12 @@ export class TaskService {
     return this.operations.count(filter);
   }
 
-  /** Up to `limit` (default 100) tasks matching `filter`, newest first. */
-  listTasks(filter?: TaskFilter, options: { limit?: number } = {}): Promise<TaskResult[]> {
-    return this.operations.list(filter, options.limit);
+  /**
+   * Up to `limit` (default 100) tasks matching `filter`, newest first; `cursor`, the id of the
+   * last task of a page, gives the next (older) page.
+   */
+  listTasks(filter?: TaskFilter, options: { limit?: number; cursor?: string } = {}): Promise<TaskResult[]> {
+    return this.operations.list(filter, options.limit, options.cursor);
   }
 
   /** The tasks of each queue, counted per status. */

@@ -5,7 +5,7 @@
  * comment; Dates are bound as given (each dialect formats them for its driver).
  */
 export interface OperationStatements {
-  /** id: status, attempt, queue_name of a task, locked until the transaction ends. */
+  /** id: status, attempt, queue_name, pipe of a task, locked until the transaction ends. */
   lockTask: string;
   /**
    * id: FAILED or CANCELLED → READY on the same row, due now: attempts and errors kept,
@@ -20,7 +20,8 @@ export interface OperationStatements {
   reopen: string;
   /**
    * A batch of the bulk retry (FAILED/CANCELLED tasks matching the filter → READY, as `retry`),
-   * at most `limit` rows. Parameters: those of `filter`, then limit.
+   * at most `limit` rows; tasks cancelled while they still waited for dependencies are left out
+   * (a `pipe()` step among them has not received its value). Parameters: those of `filter`, then limit.
    */
   retryMany(filter: FilterShape): string;
   /** READY and WAITING tasks that have no dependents matching the filter → CANCELLED. Parameters: filter's, limit. */
@@ -37,8 +38,11 @@ export interface OperationStatements {
   deleteByIds: string;
   /** Counts the tasks matching the filter. Parameters: filter's. */
   count(filter: FilterShape): string;
-  /** Tasks matching the filter (every column), newest first. Parameters: filter's, limit. */
-  list(filter: FilterShape): string;
+  /**
+   * Tasks matching the filter (every column), newest first. Parameters: filter's, then with
+   * `afterCursor` the id of the last task of the previous page (the next are older), then limit.
+   */
+  list(filter: FilterShape, afterCursor: boolean): string;
   /** Counts per queue and status: queue_name, status, count. */
   queueCounts: string;
   /** True when retryMany returns its rows' queue_name (RETURNING) rather than a count. */

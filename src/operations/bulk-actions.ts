@@ -23,14 +23,14 @@ export async function runBatches(
   const queues = progress.returning ? new Set<string>() : null;
   let count = 0;
   for (;;) {
-    let changed: number;
-    if (queues) {
-      const rows = await db.all(statement, [...filter.values, progress.size]);
+    // In the dialect's transaction: on MySQL that is READ COMMITTED, so the range the batch
+    // scans is not gap-locked against the claims and finishes of running workers.
+    const changed = await db.transaction(async (tx) => {
+      if (!queues) return tx.run(statement, [...filter.values, progress.size]);
+      const rows = await tx.all(statement, [...filter.values, progress.size]);
       rows.forEach((row) => queues.add(String(row.queue_name)));
-      changed = rows.length;
-    } else {
-      changed = await db.run(statement, [...filter.values, progress.size]);
-    }
+      return rows.length;
+    });
     count += changed;
     progress.onProgress?.(done + count);
     if (changed < progress.size) return { count, queues };

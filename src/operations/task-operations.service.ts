@@ -47,7 +47,7 @@ export class TaskOperations {
     const db = this.db('retry()');
     const outcome = isTaskId(id) ? await retryTask(db, id, dependents) : { kind: 'missing' as const };
     if (outcome.kind === 'missing') throw new TaskResultNotFoundError(id);
-    if (outcome.kind === 'not-retryable') throw new TaskNotRetryableError(id, outcome.status);
+    if (outcome.kind === 'not-retryable') throw new TaskNotRetryableError(id, outcome.status, outcome.reason);
     this.wake([outcome.queue]);
     [id, ...outcome.reopened].forEach((changed) => this.events.changed(changed));
     return this.load(id);
@@ -107,13 +107,17 @@ export class TaskOperations {
     return Number(row?.count ?? 0);
   }
 
-  async list(filter: TaskFilter = {}, limit = 100): Promise<TaskResult[]> {
+  async list(filter: TaskFilter = {}, limit = 100, cursor?: string): Promise<TaskResult[]> {
     const db = this.db('listTasks()');
     const resolved = resolveFilter(filter, 'listTasks()');
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
       throw new InvalidTaskError(`listTasks(): limit must be an integer from 1 to 10000, got ${String(limit)}.`);
     }
-    const rows = await db.all(db.statements.list(resolved.shape), [...resolved.values, limit]);
+    if (cursor !== undefined && (typeof cursor !== 'string' || cursor === '')) {
+      throw new InvalidTaskError('listTasks(): cursor must be the id of a task of the previous page.');
+    }
+    const values = cursor === undefined ? [...resolved.values, limit] : [...resolved.values, cursor, limit];
+    const rows = await db.all(db.statements.list(resolved.shape, cursor !== undefined), values);
     return rows.map((row) => bindTaskResult(Object.assign(new TaskResult(), mapTaskRow(row)), this.store!));
   }
 
@@ -129,7 +133,7 @@ export class TaskOperations {
     return [...byQueue.values()];
   }
 
-  listWorkers(): Promise<TaskWorkerInfo[]> {
+  async listWorkers(): Promise<TaskWorkerInfo[]> {
     return listWorkers(this.db('listWorkers()'));
   }
 

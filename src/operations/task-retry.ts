@@ -8,13 +8,13 @@ import { DependencyFailedError } from '../task.errors';
 export type RetryOutcome =
   | { kind: 'retried'; queue: string; reopened: string[] }
   | { kind: 'missing' }
-  | { kind: 'not-retryable'; status: TaskResultStatus };
+  | { kind: 'not-retryable'; status: TaskResultStatus; reason?: string };
 
 const RETRYABLE: readonly string[] = [TaskResultStatus.FAILED, TaskResultStatus.CANCELLED];
 
 /**
- * Puts FAILED or CANCELLED task `id` back to READY on the same row, in one transaction with its
- * row locked; with `dependents`, the dependents its failure cancelled go back to WAITING with
+ * Puts FAILED or CANCELLED task `id` back to READY on the same row (WAITING if it was cancelled
+ * before its dependencies finished), in one transaction with its row locked; with `dependents`, the dependents its failure cancelled go back to WAITING with
  * it (and theirs, transitively), so the workflow resumes when it succeeds.
  */
 export function retryTask(db: OperationsDialect, id: string, dependents: boolean): Promise<RetryOutcome> {
@@ -24,7 +24,13 @@ export function retryTask(db: OperationsDialect, id: string, dependents: boolean
     if (!row) return { kind: 'missing' };
     const status = row.status as TaskResultStatus;
     if (!RETRYABLE.includes(status)) return { kind: 'not-retryable', status };
-    await tx.run(sql.retry, [id]);
+    // Cancelled before its dependencies finished: it waits for them again rather than run without them.
+    const [counts] = await tx.all(sql.dependencyCounts, [id]);
+    if (Number(counts.failed) > 0 && Number(row.pipe) !== Pipe.None) {
+      return { kind: 'not-retryable', status, reason: 'it receives the value of a dependency that did not succeed; retry that one with dependents: true' };
+    }
+    if (Number(counts.pending) > 0) await tx.run(sql.reopen, [Number(counts.pending), id]);
+    else await tx.run(sql.retry, [id]);
     return { kind: 'retried', queue: String(row.queue_name), reopened: dependents ? await reopenDependents(tx, sql, id) : [] };
   });
 }

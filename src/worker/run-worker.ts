@@ -9,18 +9,22 @@ import { packageVersion } from '../package-version';
 import { TaskWorker, WorkerSummary } from './task.worker';
 import { parseWorkerCommand, WORKER_USAGE } from './worker-flags';
 import { resolveWorkerOptions } from './worker-options';
+import { cliCommandName, commandsHelp } from '../cli/cli-commands';
+import { runCli } from '../cli/run-cli';
 
 export interface RunWorkerOptions extends WorkerOptions {
   /** Nest logger for the worker's application context. */
   logger?: LoggerService | LogLevel[] | false;
   /** Command-line arguments to read flags from; default `process.argv.slice(2)`. */
   argv?: string[];
-  /** Exit the process when the worker stops (default true). */
+  /** Exit the process when the worker stops (default true); a command of the command line then sets `process.exitCode` instead. */
   exit?: boolean;
 }
 
 /**
- * Starts `module` as a Nest standalone application and runs its `TaskWorker` until the batch is
+ * With a command first on the command line (`status`, `list`, `show`, `retry`, `cancel`, `prune`,
+ * `schedules`, `workers`: see src/cli), runs it in `module`'s application and exits. Otherwise
+ * (or after `run`) starts `module` as a Nest standalone application and runs its `TaskWorker` until the batch is
  * drained, `maxTasks` are done or a signal arrives: the first SIGTERM/SIGINT stops claiming and
  * lets running tasks finish (up to `shutdownTimeout`), a second exits at once. Exit code 0 after
  * a clean stop (and after `--help` or `--version`, which start nothing), 2 for a bad flag, 1 if
@@ -28,13 +32,21 @@ export interface RunWorkerOptions extends WorkerOptions {
  * every queue `TasksModule` declares, or all queues when it declares none.
  */
 export async function runWorker(module: Type<unknown> | DynamicModule, options: RunWorkerOptions = {}): Promise<WorkerSummary | undefined> {
-  const { logger, argv = process.argv.slice(2), exit = true, ...workerOptions } = options;
+  const { logger, argv: given = process.argv.slice(2), exit = true, ...workerOptions } = options;
+  if (cliCommandName(given)) {
+    // A command of the command line (status, list, retry, …): it runs and exits, no worker starts.
+    const code = await runCli(module, given);
+    if (exit) process.exit(code);
+    process.exitCode = code;
+    return undefined;
+  }
+  const argv = given[0] === 'run' ? given.slice(1) : given;
   const log = new Logger('TaskWorker');
   let merged: WorkerOptions;
   try {
     const command = parseWorkerCommand(argv);
     if (command.kind !== 'run') {
-      process.stdout.write(command.kind === 'help' ? `${WORKER_USAGE}\n` : `${packageVersion()}\n`);
+      process.stdout.write(command.kind === 'help' ? `${WORKER_USAGE}\n\n${commandsHelp()}\n` : `${packageVersion()}\n`);
       if (exit) process.exit(0);
       return undefined;
     }

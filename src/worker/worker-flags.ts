@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
 import { InvalidWorkerOptionError } from '../task.errors';
 
-export const WORKER_USAGE = `Usage: node dist/worker.js [options]
+export const WORKER_USAGE = `Usage: node dist/worker.js [run] [options]
+       node dist/worker.js <command> [--json] [options]
 
-Runs a worker of the application until SIGTERM/SIGINT (or --batch / --max-tasks).
+Runs a worker of the application until SIGTERM/SIGINT (or --batch / --max-tasks), or one of the
+commands below (\`node dist/worker.js <command> --help\` for its options).
 
 Options:
   --queue a,b             queues to take tasks from ('*' for all; default: the queues

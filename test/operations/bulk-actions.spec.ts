@@ -47,6 +47,14 @@ describe('bulk actions by filter', () => {
     expect(await statuses('r2')).toEqual(Array(5).fill(FAILED));
     const [one] = await t.tasks.listTasks({ queueName: 'r1', status: READY }, { limit: 1 });
     expect([one.attempts, one.maxAttempts, one.errors.length]).toEqual([1, 2, 1]);
+    // Pages follow one another by cursor, newest first, none repeated.
+    const pages: string[] = [];
+    for (let page = await t.tasks.listTasks({ queueName: 'r1' }, { limit: 10 }); page.length > 0;
+      page = await t.tasks.listTasks({ queueName: 'r1' }, { limit: 10, cursor: page[page.length - 1].id })) {
+      pages.push(...page.map((task) => task.id));
+    }
+    expect(pages).toHaveLength(26);
+    expect(pages).toEqual([...pages].sort().reverse());
 
     OperationTasks.failing.clear();
     await drain(['r1']);

@@ -1,4 +1,4 @@
-import { call, pipe, TaskNotRetryableError, TaskResultNotFoundError, TaskResultStatus } from '../../src';
+import { call, pipe, TaskNotRetryableError, TaskResultNotFoundError, TaskResultStatus, TasksError } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { OperationTasks } from '../fixtures/operation-tasks';
@@ -125,5 +125,33 @@ describe('retry', () => {
     await t.tasks.retry(f.id, { dependents: true });
     await join.refresh();
     expect(join.status).toBe(CANCELLED);
+  });
+
+  it('a task cancelled before its dependencies finished waits for them again; a pipe() step of a failed one is refused', async () => {
+    const later = await t.tasks.enqueue(OperationTasks, 'flaky', ['h'], { queueName: 'later' });
+    const waiting = await t.tasks.enqueue(OperationTasks, 'flaky', ['h-child'], { dependsOn: [later] });
+    await t.tasks.cancel(waiting.id);
+    const again = await t.tasks.retry(waiting.id);
+    expect(again.status).toBe(WAITING);
+
+    OperationTasks.failing.add('count:7');
+    const chain = await t.tasks.chain([call(OperationTasks, 'count', [7]), pipe(OperationTasks, 'inc', [])]);
+    await drain();
+    await expect(t.tasks.retry(chain.results[1].id)).rejects.toThrow(/receives the value of a dependency that did not succeed/);
+    // In bulk, such steps are left out: their failed dependency is what to retry.
+    expect(await t.tasks.retryMany({ taskName: 'OperationTasks.inc' })).toBe(0);
+    await chain.results[1].refresh();
+    expect(chain.results[1].status).toBe(CANCELLED);
+  });
+
+  it('is for the database backend: the in-memory backends keep no rows to act on', async () => {
+    const dummy = await createTestApp(null, [OperationTasks], { backend: 'dummy' });
+    try {
+      const task = await dummy.tasks.enqueue(OperationTasks, 'flaky', ['m']);
+      await expect(dummy.tasks.retry(task.id)).rejects.toThrow(/retry\(\) acts on the rows of the database backend; this module uses the dummy backend/);
+      await expect(dummy.tasks.listWorkers()).rejects.toThrow(TasksError);
+    } finally {
+      await dummy.close();
+    }
   });
 });

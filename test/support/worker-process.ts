@@ -13,6 +13,9 @@ export const WORKER_START_MS = 60_000;
 export interface WorkerProcess {
   child: ChildProcess;
   output: () => string;
+  /** What the process wrote to stdout alone (a command's JSON output). */
+  stdout: () => string;
+  stderr: () => string;
   /** Resolves with the exit code (or the signal's name). */
   exited: Promise<number | string>;
   /** Resolves once the output contains `text`. */
@@ -42,17 +45,21 @@ export function spawnWorker(db: TestDatabase, flags: string[], env: Record<strin
   running.add(child);
   child.on('exit', () => running.delete(child));
   let output = '';
+  const streams = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
-  const collect = (chunk: Buffer) => {
+  const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
     output += chunk.toString();
+    streams[stream] += chunk.toString();
     listeners.forEach((listener) => listener());
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout!.on('data', collect('stdout'));
+  child.stderr!.on('data', collect('stderr'));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
     output: () => output,
+    stdout: () => streams.stdout,
+    stderr: () => streams.stderr,
     exited,
     waitForOutput(text, timeout = WORKER_START_MS) {
       return new Promise((resolve, reject) => {

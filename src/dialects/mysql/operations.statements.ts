@@ -18,7 +18,7 @@ const batch = (filter: FilterShape, extra = '') => `WHERE ${filterConditions(fil
 /** The operating statements of MySQL and MariaDB (see OperationStatements). */
 export const MYSQL_OPERATIONS: OperationStatements = {
   returnsRows: false,
-  lockTask: 'SELECT status, attempt, queue_name FROM task_results WHERE id = ? FOR UPDATE',
+  lockTask: 'SELECT status, attempt, queue_name, pipe FROM task_results WHERE id = ? FOR UPDATE',
   retry: `UPDATE task_results SET ${RETRIED} WHERE id = ? AND status IN ('FAILED', 'CANCELLED')`,
   cancelledDependents: `
     SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
@@ -31,7 +31,7 @@ export const MYSQL_OPERATIONS: OperationStatements = {
       FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.depends_on_id
      WHERE d.task_id = ?`,
   reopen: "UPDATE task_results SET status = 'WAITING', finished_at = NULL, pending_dependencies = ? WHERE id = ? AND status = 'CANCELLED'",
-  retryMany: (filter) => `UPDATE task_results SET ${RETRIED} ${batch(filter)}`,
+  retryMany: (filter) => `UPDATE task_results SET ${RETRIED} ${batch(filter, 'AND pending_dependencies = 0')}`,
   cancelMany: (filter) => `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} ${batch(filter, 'AND has_dependents = 0')}`,
   requestCancelMany: (filter) => `UPDATE task_results SET cancel_requested = 1 ${batch(filter, 'AND cancel_requested = 0')}`,
   cascadingIds: (filter) => `SELECT id FROM task_results ${batch(filter, 'AND has_dependents = 1')} FOR UPDATE`,
@@ -39,7 +39,8 @@ export const MYSQL_OPERATIONS: OperationStatements = {
   deleteEdges: 'DELETE FROM task_dependencies WHERE task_id IN (?)',
   deleteByIds: "DELETE FROM task_results WHERE id IN (?) AND status IN ('SUCCESSFUL', 'FAILED', 'CANCELLED')",
   count: (filter) => `SELECT COUNT(*) AS count FROM task_results WHERE ${filterConditions(filter, q).where}`,
-  list: (filter) => `SELECT ${COLUMNS} FROM task_results WHERE ${filterConditions(filter, q).where} ORDER BY id DESC LIMIT ?`,
+  list: (filter, afterCursor) =>
+    `SELECT ${COLUMNS} FROM task_results WHERE ${filterConditions(filter, q).where} ${afterCursor ? 'AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
   queueCounts: 'SELECT queue_name, status, COUNT(*) AS count FROM task_results GROUP BY queue_name, status ORDER BY queue_name, status',
 };
 

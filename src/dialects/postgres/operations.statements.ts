@@ -17,7 +17,7 @@ export function postgresOperationStatements(table: string, edges: string): Opera
   };
   return {
     returnsRows: true,
-    lockTask: `SELECT status, attempt, queue_name FROM ${table} WHERE id = $1::text FOR UPDATE`,
+    lockTask: `SELECT status, attempt, queue_name, pipe FROM ${table} WHERE id = $1::text FOR UPDATE`,
     retry: `UPDATE ${table} SET ${RETRIED} WHERE id = $1::text AND status IN ('FAILED', 'CANCELLED')`,
     cancelledDependents: `
       SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.task_id
@@ -32,7 +32,7 @@ export function postgresOperationStatements(table: string, edges: string): Opera
     reopen: `UPDATE ${table} SET status = 'WAITING', finished_at = NULL, pending_dependencies = $1::int WHERE id = $2::text AND status = 'CANCELLED'`,
     retryMany: (filter) => `
       UPDATE ${table} SET ${RETRIED}
-       WHERE id IN (${batch(filter)}) AND status IN ('FAILED', 'CANCELLED')
+       WHERE id IN (${batch(filter, 'AND pending_dependencies = 0')}) AND status IN ('FAILED', 'CANCELLED')
       RETURNING queue_name`,
     cancelMany: (filter) => `
       UPDATE ${table} SET status = 'CANCELLED', finished_at = ${NOW}
@@ -45,9 +45,10 @@ export function postgresOperationStatements(table: string, edges: string): Opera
     deleteEdges: `DELETE FROM ${edges} WHERE task_id = ANY($1::text[])`,
     deleteByIds: `DELETE FROM ${table} WHERE id = ANY($1::text[]) AND status IN ('SUCCESSFUL', 'FAILED', 'CANCELLED')`,
     count: (filter) => `SELECT count(*)::int AS count FROM ${table} WHERE ${filterConditions(filter, $).where}`,
-    list: (filter) => {
+    list: (filter, afterCursor) => {
       const { where, params } = filterConditions(filter, $);
-      return `SELECT * FROM ${table} WHERE ${where} ORDER BY id DESC LIMIT $${params + 1}::int`;
+      const cursor = afterCursor ? `AND id < $${params + 1}::text` : '';
+      return `SELECT * FROM ${table} WHERE ${where} ${cursor} ORDER BY id DESC LIMIT $${params + (afterCursor ? 2 : 1)}::int`;
     },
     queueCounts: `SELECT queue_name, status, count(*)::int AS count FROM ${table} GROUP BY queue_name, status ORDER BY queue_name, status`,
   };

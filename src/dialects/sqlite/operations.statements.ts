@@ -14,7 +14,7 @@ const batch = (filter: FilterShape, extra = '') => `SELECT id FROM task_results 
 /** The operating statements of SQLite (see OperationStatements). */
 export const SQLITE_OPERATIONS: OperationStatements = {
   returnsRows: true,
-  lockTask: 'SELECT status, attempt, queue_name FROM task_results WHERE id = ?',
+  lockTask: 'SELECT status, attempt, queue_name, pipe FROM task_results WHERE id = ?',
   retry: `UPDATE task_results SET ${RETRIED} WHERE id = ? AND status IN ('FAILED', 'CANCELLED')`,
   cancelledDependents: `
     SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
@@ -28,7 +28,7 @@ export const SQLITE_OPERATIONS: OperationStatements = {
   reopen: "UPDATE task_results SET status = 'WAITING', finished_at = NULL, pending_dependencies = ? WHERE id = ? AND status = 'CANCELLED'",
   retryMany: (filter) => `
     UPDATE task_results SET ${RETRIED}
-     WHERE id IN (${batch(filter)}) AND status IN ('FAILED', 'CANCELLED')
+     WHERE id IN (${batch(filter, 'AND pending_dependencies = 0')}) AND status IN ('FAILED', 'CANCELLED')
     RETURNING queue_name`,
   cancelMany: (filter) => `
     UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW}
@@ -41,7 +41,8 @@ export const SQLITE_OPERATIONS: OperationStatements = {
   deleteEdges: 'DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))',
   deleteByIds: "DELETE FROM task_results WHERE id IN (SELECT value FROM json_each(?)) AND status IN ('SUCCESSFUL', 'FAILED', 'CANCELLED')",
   count: (filter) => `SELECT count(*) AS count FROM task_results WHERE ${filterConditions(filter, q).where}`,
-  list: (filter) => `SELECT * FROM task_results WHERE ${filterConditions(filter, q).where} ORDER BY id DESC LIMIT ?`,
+  list: (filter, afterCursor) =>
+    `SELECT * FROM task_results WHERE ${filterConditions(filter, q).where} ${afterCursor ? 'AND id < ?' : ''} ORDER BY id DESC LIMIT ?`,
   queueCounts: 'SELECT queue_name, status, count(*) AS count FROM task_results GROUP BY queue_name, status ORDER BY queue_name, status',
 };
 
