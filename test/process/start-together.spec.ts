@@ -24,6 +24,7 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
     database = TEST_ENGINE === 'postgres' ? process.env.PG_DATABASE ?? 'test' : process.env.MYSQL_DATABASE ?? 'test';
     const dataSource = await new DataSource({ ...dataSourceOptions(TEST_DB, database), migrations: [] }).initialize();
     try {
+      await dataSource.query('DROP TABLE IF EXISTS task_queues');
       await dataSource.query('DROP TABLE IF EXISTS task_workers');
       await dataSource.query('DROP TABLE IF EXISTS task_schedules');
       await dataSource.query('DROP TABLE IF EXISTS task_dependencies');
