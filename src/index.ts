@@ -18,6 +18,8 @@ export {
   TASKS_MIGRATIONS, CreateTaskResults1763798400000, TaskResultIdsAsText1764806400000, CreateTaskSchedules1764979200000, Workflows1765065600000,
   QueueLimits1765238400000,
   TaskWorkers1765324800000,
+  TaskTracing1765411200000,
+  UniqueTasks1765152000000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
@@ -36,11 +38,13 @@ export { ImmediateBackend } from './backends/immediate.backend';
 export type { TaskBackend } from './backends/task-backend.interface';
 export type { TaskOptions, BackoffFunction } from './interfaces/task-options.interface';
 export type { WorkerOptions } from './interfaces/worker-options.interface';
+export type { TaskTelemetryOptions } from './telemetry/task-telemetry-options';
 export type {
   TasksModuleOptions, TasksModuleAsyncOptions, TasksModuleRootOptions, TasksOptionsFactory, TaskBackendName,
 } from './interfaces/tasks-module-options.interface';
 export type {
   EnqueueOptions, EnqueueWithKwargs, PruneOptions, TaskArgs, TaskMethodName, TaskReturn, DependencyRef, WorkflowOptions,
+  DebounceOptions,
 } from './interfaces/task-types';
 export {
   TasksError,
@@ -62,7 +66,10 @@ export {
   InvalidWorkerOptionError,
   TaskScheduleNotFoundError,
   DependencyFailedError,
+  TaskConcurrencyKeyError,
   TaskNotRetryableError,
+  TaskKeyConflictError,
+  TaskThrottledError,
 } from './task.errors';
 export type { TaskFilter, BulkOptions } from './operations/task-filter';
 export type { QueueCounts } from './operations/task-operations.service';

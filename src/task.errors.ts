@@ -99,6 +99,16 @@ export class TaskScheduleNotFoundError extends TasksError {
 }
 
 /**
+ * An enqueue with `throttle` was refused inside the window of an accepted one that no longer
+ * exists (it was pruned or forgotten), so there is no task to resolve with.
+ */
+export class TaskThrottledError extends TasksError {
+  constructor(readonly taskName: string, readonly key: string) {
+    super(`${taskName} with key "${key}" is throttled: an enqueue was accepted within the window, and its task is gone.`);
+  }
+}
+
+/**
  * Recorded in the `errors` of a task cancelled because a task it depends on ended FAILED or
  * CANCELLED (`onDependencyFailure: 'cancel'`, the default); its dependents get it too.
  */
@@ -112,5 +122,26 @@ export class DependencyFailedError extends TasksError {
 export class TaskNotRetryableError extends TasksError {
   constructor(readonly id: string, readonly status: TaskResultStatus, reason = 'only FAILED or CANCELLED tasks can be retried') {
     super(`Task ${id} is ${status}: ${reason}.`);
+  }
+}
+
+/**
+ * `retry()` of a keyed task that never ran (cancelled while pending) while a newer pending task
+ * holds its key: retrying it would make two. `holderId` is the task that holds the key.
+ */
+export class TaskKeyConflictError extends TasksError {
+  constructor(readonly id: string, readonly taskName: string, readonly key: string, readonly holderId: string) {
+    super(`Task ${id} cannot be retried: task ${holderId} holds its key "${key}" of ${taskName}; retry it once that one has been claimed, or cancel that one.`);
+  }
+}
+
+/**
+ * A task's `concurrencyKey` threw or returned something other than a string of at most 191
+ * characters, at enqueue: nothing was stored. `cause` is what it threw.
+ */
+export class TaskConcurrencyKeyError extends InvalidTaskError {
+  constructor(message: string, cause?: unknown) {
+    super(message);
+    if (cause !== undefined) this.cause = cause;
   }
 }

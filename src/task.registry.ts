@@ -5,6 +5,7 @@ import { DuplicateTaskError, InvalidTaskError } from './task.errors';
 import { validatePriority } from './task.validation';
 import { validateSchedule, ValidSchedule } from './schedules/schedule-options';
 import { encodeTaskPayload } from './serialization/task-payload';
+import { TaskLimit, taskLimit } from './limits/task-limits';
 
 export interface TaskDefinition {
   name: string;
@@ -17,6 +18,8 @@ export interface TaskDefinition {
   target: Type<unknown>;
   methodName: string;
   instance: Record<string, (...args: unknown[]) => unknown>;
+  /** `@Task({ globalConcurrency, concurrencyKey })`, enforced by limited claims (src/limits). */
+  limit?: TaskLimit;
   /** `@Task({ cron })`: the task's static schedule, with its arguments. */
   schedule?: ValidSchedule & { args: unknown[] };
 }
@@ -44,6 +47,7 @@ export class TaskRegistry {
       throw new InvalidTaskError(`@Task() on ${target.name}.${methodName}: timeout must be a positive number of ms, got ${options.timeout}.`);
     }
     const schedule = options.cron === undefined ? undefined : this.staticSchedule(target, methodName, options);
+    const limit = taskLimit(`@Task() on ${target.name}.${methodName}`, options);
     const definition: TaskDefinition = {
       name,
       queueName: options.queueName ?? DEFAULT_QUEUE,
@@ -55,6 +59,7 @@ export class TaskRegistry {
       methodName,
       instance: instance as TaskDefinition['instance'],
       schedule,
+      limit,
     };
     this.byName.set(name, definition);
     let methods = this.byMethod.get(target);

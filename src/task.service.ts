@@ -1,8 +1,9 @@
-import { Inject, Injectable, Type } from '@nestjs/common';
+import { Inject, Injectable, Optional, Type } from '@nestjs/common';
 import { resolveQueues } from './limits/queue-limits';
+import { concurrencyKeyOf } from './limits/task-limits';
 import type { TaskResult } from './entities/task-result.entity';
 import type { TaskBackend } from './backends/task-backend.interface';
-import type { NewTaskRow } from './dialects/task-dialect.interface';
+import type { NewTaskRow, NewWorkflowTask } from './dialects/task-dialect.interface';
 import { TaskDefinition, TaskRegistry } from './task.registry';
 import { TASK_BACKEND, TASKS_MODULE_OPTIONS, DEFAULT_MAX_PAYLOAD_SIZE } from './tasks.constants';
 import type { TasksModuleOptions } from './interfaces/tasks-module-options.interface';
@@ -29,6 +30,10 @@ import type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.in
 import { QueueCounts, TaskOperations } from './operations/task-operations.service';
 import type { BulkOptions, TaskFilter } from './operations/task-filter';
 import type { TaskWorkerInfo } from './workers/task-worker-info';
+import { EnqueueTelemetry, TASK_TELEMETRY } from './telemetry/enqueue-telemetry';
+import type { EntityManager } from 'typeorm';
+import { checkKey, UniqueEnqueue, uniqueOptions } from './uniqueness/unique-options';
+import type { KeyedTask } from './uniqueness/uniqueness-dialect.interface';
 
 /** The last instant every database stores and orders correctly (SQLite's text dates end at year 9999). */
 const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -47,6 +52,7 @@ export class TaskService {
     private readonly schedules: TaskSchedules,
     private readonly queueState: TaskQueues,
     private readonly operations: TaskOperations,
+    @Optional() @Inject(TASK_TELEMETRY) private readonly telemetry: EnqueueTelemetry | null = null,
   ) {
     this.maxPayloadSize = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
     const { names } = resolveQueues(options.queues);
@@ -66,13 +72,18 @@ export class TaskService {
   async enqueue(...params: unknown[]): Promise<TaskResult> {
     const { definition, rest } = this.resolve(params);
     const [args, options = {}] = rest as [unknown[], EnqueueOptions & { kwargs?: unknown }];
-    const row = this.prepare(definition, args, options, options.kwargs, new Date());
+    const unique = this.unique(definition, options, `enqueue(${definition.name})`);
+    const row = this.prepare(definition, args, unique ? keyedOptions(options, unique) : options, options.kwargs, new Date());
+    if (unique) {
+      const [result] = await this.backend.enqueueKeyed([keyedTask(row, unique)], unique.throttleMs, options.manager);
+      return result;
+    }
     if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
-      const [result] = await this.backend.enqueue([row], options.manager);
+      const [result] = await this.store([row], options.manager);
       return result;
     }
     const where = `enqueue(${definition.name})`;
-    const [result] = await this.backend.enqueueWorkflow([{
+    const [result] = await this.storeWorkflow([{
       row,
       dependsOn: dependencyIds(options.dependsOn ?? [], where),
       onDependencyFailure: failurePolicy(options.onDependencyFailure, where),
@@ -93,7 +104,7 @@ export class TaskService {
   group<const C extends readonly TaskCall<any>[]>(calls: C, options?: WorkflowOptions): Promise<TaskGroup<GroupValues<C>, never>>;
   async group(calls: readonly unknown[], options: WorkflowOptions & { then?: unknown } = {}): Promise<any> {
     const { id, tasks } = groupTasks(calls, options.then, (step) => this.prepareStep(step));
-    const results = await this.backend.enqueueWorkflow(tasks, options.manager);
+    const results = await this.storeWorkflow(tasks, options.manager);
     return new TaskGroup<unknown[], unknown>(id, results.slice(0, calls.length), options.then !== undefined ? results[calls.length] : null,
       this.backend);
   }
@@ -118,7 +129,7 @@ export class TaskService {
   chain<R>(steps: readonly [TaskCall<R>, ...ChainStep<R, R>[]], options?: WorkflowOptions): Promise<TaskChain<R>>;
   async chain(steps: readonly unknown[], options: WorkflowOptions = {}): Promise<TaskChain<unknown>> {
     const { id, tasks } = chainTasks(steps, (step) => this.prepareStep(step));
-    return new TaskChain(id, await this.backend.enqueueWorkflow(tasks, options.manager), this.backend);
+    return new TaskChain(id, await this.storeWorkflow(tasks, options.manager), this.backend);
   }
 
   /** The group `id` (members and callback) as stored now; `TaskResultNotFoundError` if there is none. */
@@ -141,7 +152,8 @@ export class TaskService {
   /** The row of a workflow step, checked like an enqueue of it. */
   private prepareStep(step: TaskCall | PipeCall): NewTaskRow {
     const { definition } = this.resolve(step.to.method === undefined ? [step.to.target] : [step.to.target, step.to.method]);
-    return this.prepare(definition, step.args, step.options as EnqueueOptions, undefined, new Date());
+    // A pipe step's first argument comes from its dependency: its key is computed when it is claimed.
+    return this.prepare(definition, step.args, step.options as EnqueueOptions, undefined, new Date(), !(step instanceof PipeCall));
   }
 
   /** Enqueues one task per entry of `argsList`, in one statement. */
@@ -155,12 +167,13 @@ export class TaskService {
     if (!Array.isArray(argsList)) {
       throw new InvalidTaskArgumentsError(`enqueueMany(${definition.name}) takes an array of argument arrays.`);
     }
+    const unique = this.unique(definition, options, `enqueueMany(${definition.name})`);
     if (argsList.length === 0) return [];
     // One statement, one enqueue time: rows of a batch keep their order by id within it.
     const enqueuedAt = new Date();
     const rows = argsList.map((args, index) => {
       try {
-        return this.prepare(definition, args, options, undefined, enqueuedAt);
+        return this.prepare(definition, args, unique ? keyedOptions(options, unique) : options, undefined, enqueuedAt);
       } catch (error) {
         if (error instanceof InvalidTaskArgumentsError) {
           throw new InvalidTaskArgumentsError(`Task ${index} of enqueueMany: ${error.message}`, `[${index}].${error.path}`);
@@ -168,15 +181,31 @@ export class TaskService {
         throw error;
       }
     });
+    if (unique) {
+      // One key for the whole batch: in order, the first entry is stored (or finds the pending
+      // task) and each later one meets it, as separate enqueues would.
+      return this.backend.enqueueKeyed(rows.map((row) => keyedTask(row, unique)), unique.throttleMs, options.manager);
+    }
     if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
-      return this.backend.enqueue(rows, options.manager);
+      return this.store(rows, options.manager);
     }
     const where = `enqueueMany(${definition.name})`;
     const dependsOn = dependencyIds(options.dependsOn ?? [], where);
     const onDependencyFailure = failurePolicy(options.onDependencyFailure, where);
     const releaseDelayMs = options.delay ?? (options.runAfter ? null : 0);
-    return this.backend.enqueueWorkflow(rows.map((row) => ({ row, dependsOn, onDependencyFailure, pipe: Pipe.None, releaseDelayMs })),
+    return this.storeWorkflow(rows.map((row) => ({ row, dependsOn, onDependencyFailure, pipe: Pipe.None, releaseDelayMs })),
       options.manager);
+  }
+
+  /** The pending (READY or WAITING) task of `Class.method` holding `key`, or null. */
+  getByKey<T, K extends TaskMethodName<T>>(target: Type<T>, method: K, key: string): Promise<TaskResult<TaskReturn<T, K>> | null>;
+  /** The pending (READY or WAITING) task of the task named `name` holding `key`, or null. */
+  getByKey<R = unknown>(name: string, key: string): Promise<TaskResult<R> | null>;
+  async getByKey(...params: unknown[]): Promise<TaskResult | null> {
+    const { definition, rest } = this.resolve(params);
+    const [key] = rest;
+    checkKey(key, `getByKey(${definition.name})`);
+    return this.backend.pendingByKey(definition.name, key);
   }
 
   /** The result of task `id`; `TaskResultNotFoundError` if there is none. */
@@ -336,10 +365,25 @@ export class TaskService {
     return { definition, rest };
   }
 
-  private prepare(definition: TaskDefinition, args: unknown, options: EnqueueOptions, kwargs: unknown, enqueuedAt: Date): NewTaskRow {
+  /** Every enqueue stores its rows through here and storeWorkflow: inside the telemetry's enqueue span. */
+  private store(rows: NewTaskRow[], manager?: EntityManager): Promise<TaskResult[]> {
+    if (!this.telemetry) return this.backend.enqueue(rows, manager);
+    return this.telemetry.enqueue(rows, () => this.backend.enqueue(rows, manager));
+  }
+
+  private storeWorkflow(tasks: NewWorkflowTask[], manager?: EntityManager): Promise<TaskResult[]> {
+    if (!this.telemetry) return this.backend.enqueueWorkflow(tasks, manager);
+    return this.telemetry.enqueue(tasks.map((task) => task.row), () => this.backend.enqueueWorkflow(tasks, manager));
+  }
+
+  private prepare(definition: TaskDefinition, args: unknown, options: EnqueueOptions, kwargs: unknown, enqueuedAt: Date, checkKey = true): NewTaskRow {
     const queueName = options.queueName ?? definition.queueName;
     if (this.queues && !this.queues.has(queueName)) {
       throw new InvalidTaskError(`Queue "${queueName}" of ${definition.name} is not one of the module's queues: ${[...this.queues].join(', ')}.`);
+    }
+    if (definition.limit && queueName !== definition.queueName) {
+      // Its limit is enforced by the claims of its own queue, which alone count and order its runs.
+      throw new InvalidTaskError(`${definition.name} has a globalConcurrency and runs in its own queue "${definition.queueName}" only, not "${queueName}".`);
     }
     const priority = options.priority === undefined ? definition.priority : validatePriority(options.priority, `enqueue(${definition.name})`);
     const maxAttempts = options.maxAttempts ?? definition.maxAttempts;
@@ -348,6 +392,9 @@ export class TaskService {
     }
     const runAfter = this.runAfter(definition, options, enqueuedAt);
     const payload = encodeTaskPayload(definition.name, args, kwargs, this.maxPayloadSize);
+    if (definition.limit && checkKey) {
+      concurrencyKeyOf(definition.name, definition.limit, args as unknown[], kwargs as Record<string, unknown> | undefined);
+    }
     const metadata = checkMetadata(options.metadata, `enqueue(${definition.name})`);
     return {
       metadata,
@@ -388,9 +435,27 @@ export class TaskService {
     return NOW;
   }
 
+  /** The unique-task options of an enqueue, checked; a keyed task is not a workflow member. */
+  private unique(definition: TaskDefinition, options: EnqueueOptions, where: string): UniqueEnqueue | null {
+    const unique = uniqueOptions(options, where);
+    if (unique && (options.dependsOn !== undefined || options.onDependencyFailure !== undefined)) {
+      throw new InvalidTaskError(`${where}: a task with a key cannot have dependsOn or onDependencyFailure (${definition.name}).`);
+    }
+    return unique;
+  }
+
   private knownTasks(): string {
     return this.registry.all().map((definition) => definition.name).join(', ') || 'none';
   }
+}
+
+/** A debounce's run time replaces `delay` (uniqueOptions refused it alongside runAfter or delay). */
+function keyedOptions(options: EnqueueOptions, unique: UniqueEnqueue): EnqueueOptions {
+  return unique.delayMs === null ? options : { ...options, delay: unique.delayMs };
+}
+
+function keyedTask(row: NewTaskRow, unique: UniqueEnqueue): KeyedTask {
+  return { row: { ...row, uniqueKey: unique.key }, replace: unique.replace, maxWaitMs: unique.maxWaitMs };
 }
 
 function isStorableDate(value: unknown): value is Date {

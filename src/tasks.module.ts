@@ -23,6 +23,10 @@ import { InvalidTaskError } from './task.errors';
 import { TaskSchedules } from './schedules/task-schedules.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { TaskOperations } from './operations/task-operations.service';
+import { ATTEMPT_HOOK } from './execution/attempt-hook';
+import { createTaskTelemetry } from './telemetry/task.telemetry';
+import { TASK_TELEMETRY } from './telemetry/enqueue-telemetry';
+import type { WorkerStore } from './interfaces/worker-store.interface';
 
 /**
  * Background tasks stored in the application's database. Global: import it once, in the root
@@ -85,12 +89,22 @@ export class TasksModule {
       inject: [TASK_BACKEND],
       useFactory: (backend: TaskBackend) => (backend instanceof DatabaseBackend ? backend.workerStore() : null),
     };
+    const telemetryProviders: Provider[] = [
+      {
+        provide: TASK_TELEMETRY,
+        inject: [TASKS_MODULE_OPTIONS, ModuleRef],
+        // The store is looked up when the gauge is read: the backend, through the executor, depends on this.
+        useFactory: (options: TasksModuleOptions, moduleRef: ModuleRef) => createTaskTelemetry(options.telemetry,
+          (options.backend ?? 'database') === 'database' ? () => moduleRef.get<WorkerStore | null>(TASK_WORKER_STORE, { strict: false }) : null),
+      },
+      { provide: ATTEMPT_HOOK, useExisting: TASK_TELEMETRY },
+    ];
     return {
       module: TasksModule,
       global: true,
       imports: [DiscoveryModule, ...imports, ...feature],
       providers: [
-        optionsProvider, ...extra, backendProvider, workerStoreProvider, { provide: TASK_MIDDLEWARE, useValue: middleware },
+        optionsProvider, ...extra, backendProvider, workerStoreProvider, ...telemetryProviders, { provide: TASK_MIDDLEWARE, useValue: middleware },
         TaskRegistry, TaskExplorer, TaskEvents, TaskEventBus, TaskMiddlewareChain, TaskExecutor, TaskSchedules, TaskQueues, TaskOperations, TaskService, TaskWorker,
       ],
       // Re-exporting the TypeORM feature module makes @InjectRepository(TaskResult) work anywhere.

@@ -59,6 +59,33 @@ const ops = {
     return { count: i, ms: now() - t0 };
   },
 
+  /**
+   * keyed: plain enqueues and enqueues each with a distinct key, alternating in blocks so that
+   * both see the same table size and the same load; `n` of each.
+   */
+  async enqueueKeyedTimed({ n, maxSeconds, warmup }) {
+    for (let w = 0; w < warmup; w++) {
+      await client.enqueueOne(payload(-1 - w));
+      await client.enqueueKeyed(payload(-1 - w), `warmup-${w}`);
+    }
+    const block = 250;
+    const deadline = now() + maxSeconds * 1000;
+    const plain = { count: 0, ms: 0 };
+    const keyed = { count: 0, ms: 0 };
+    for (let i = 0; i < n && now() <= deadline; i += block) {
+      const size = Math.min(block, n - i);
+      let t0 = now();
+      for (let k = 0; k < size; k++) await client.enqueueOne(payload(i + k));
+      plain.ms += now() - t0;
+      plain.count += size;
+      t0 = now();
+      for (let k = 0; k < size; k++) await client.enqueueKeyed(payload(i + k), `key-${i + k}`);
+      keyed.ms += now() - t0;
+      keyed.count += size;
+    }
+    return { plain, keyed };
+  },
+
   async enqueueBulkTimed({ n, batch, maxSeconds, warmup }) {
     for (let w = 0; w < warmup; w += batch) {
       await client.enqueueBulk(Array.from({ length: Math.min(batch, warmup - w) }, (_, k) => payload(-1 - w - k)));
@@ -112,11 +139,18 @@ const ops = {
     return { start, ms: now() - start };
   },
 
+  /** The limited metric: `n` jobs that hold a slot of the limited queue for `ms` each. */
+  async fillLimited({ n, ms }) {
+    if (!client.fillLimited) throw new Error('this system has no queue limits in the bench');
+    await client.fillLimited(n, ms);
+    return {};
+  },
+
   async pending() {
     return client.pending ? await client.pending() : null;
   },
 
-  async startWorker({ concurrency, mode }) {
+  async startWorker({ concurrency, mode, queues }) {
     const stats = { count: 0, first: 0, last: 0, samples: [], errors: [], mark: null, valuesMs: 0 };
     // A handler that does work before reporting (a BullMQ parent reading its children's values)
     // passes its start time as `at`. `mark` flags the job whose start a workflow metric measures
@@ -130,7 +164,7 @@ const ops = {
       if (p && p.valuesMs) stats.valuesMs += p.valuesMs;
       if (p && p.mark) stats.mark = { at: t, received: p.received, valuesMs: p.valuesMs || 0 };
     };
-    const handle = await client.startWorker({ concurrency, mode, onJob });
+    const handle = await client.startWorker({ concurrency, mode, onJob, queues });
     // stop() may be asked for twice (stopWorker, then shutdown): run it once.
     let stopping = null;
     const stop = handle && handle.stop ? () => (stopping = stopping || handle.stop()) : null;

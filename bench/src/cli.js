@@ -10,10 +10,10 @@ const { benchSystem, killAll } = require('./runner');
 const report = require('./report');
 const { now } = require('./util');
 
-const ALL_METRICS = ['enqueue_one', 'enqueue_bulk', 'process', 'process_multi', 'latency', 'rss_idle', 'rss_100k', 'chord', 'chain'];
+const ALL_METRICS = ['enqueue_one', 'enqueue_bulk', 'process', 'process_multi', 'latency', 'rss_idle', 'rss_100k', 'chord', 'chain', 'keyed', 'limited'];
 // Opt-in: rss_100k (one 100 000-job drain per system) and the workflow metrics (chord, chain),
 // which add minutes to a run and apply to nestjs-tasks and BullMQ only.
-const OPT_IN = ['rss_100k', 'chord', 'chain'];
+const OPT_IN = ['rss_100k', 'chord', 'chain', 'keyed', 'limited'];
 const DEFAULT_METRICS = ALL_METRICS.filter((m) => !OPT_IN.includes(m));
 
 const DEFAULTS = {
@@ -50,7 +50,7 @@ const HELP = `Usage: npm run bench -- [flags]     (or: bash bench/run.sh [flags]
                       raw-sql, pg-boss, graphile-worker, bullmq), databases (sqlite, postgres,
                       mysql, redis) or adapter files (raw-sqlite, bullmq-postgres, pgboss, ...)
   --metrics LIST      ${ALL_METRICS.join(',')}
-                      (default: all but rss_100k, chord and chain; 'all' for every one)
+                      (default: all but rss_100k, chord, chain, keyed and limited; 'all' for every one)
   --batch B           jobs per bulk-enqueue call (default ${DEFAULTS.batch})
   --latency-n L       latency samples (default ${DEFAULTS.latencyN}), after --latency-warmup ${DEFAULTS.latencyWarmup}
   --gap-ms A,B        random pause between latency enqueues, ms (default ${DEFAULTS.gapMs})
@@ -239,6 +239,10 @@ function printTables(rows) {
       console.log('\nraw-SQL baseline ÷ system, same database (how many times faster plain SQL is):');
       console.log(report.textTable(ratio));
     }
+  }
+  if (rows.some(report.isKeyed)) {
+    console.log('\nunique tasks: enqueue() one at a time, each with a distinct key, against plain enqueue() in the same run:');
+    console.log(report.textTable(report.keyedTable(rows)));
   }
   if (rows.some(report.isWorkflow)) {
     console.log('\nworkflows, seconds from the start of the enqueue call:');

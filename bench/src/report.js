@@ -14,7 +14,10 @@ const SYS_ORDER = ['nestjs-tasks', 'raw-sql', 'pg-boss', 'graphile-worker', 'bul
 // against raw SQL and the chart leave them out.
 const WORKFLOW_METRICS = ['chord', 'chord_enqueue', 'chain', 'chain_enqueue'];
 const isWorkflow = (r) => WORKFLOW_METRICS.includes(r.metric);
-const mainRows = (rows) => rows.filter((r) => !isWorkflow(r));
+// The unique-task metric (keyed: enqueues with a key, and plain ones measured alongside) too.
+const KEYED_METRICS = ['keyed', 'keyed_plain'];
+const isKeyed = (r) => KEYED_METRICS.includes(r.metric);
+const mainRows = (rows) => rows.filter((r) => !isWorkflow(r) && !isKeyed(r));
 
 /** The columns present in `rows`, in a fixed order. */
 function columns(rows) {
@@ -259,4 +262,17 @@ function workflowRatios(all) {
   return { header: ['system', 'against', ...cols.map((c) => c.title.replace(/ s$/, ''))], body };
 }
 
-module.exports = { table, ratios, textTable, mdTable, svg, columns, workflowTable, workflowRatios, isWorkflow, mainRows };
+/** keyed: enqueues per second with a distinct key and without, and their ratio (target ≥ 0.8×). */
+function keyedTable(all) {
+  const rows = all.filter(isKeyed);
+  const body = systemsOf(rows).map((s) => {
+    const mine = rows.filter((r) => `${r.system}:${r.db}` === s.key);
+    const keyed = mine.find((r) => r.metric === 'keyed');
+    const plain = mine.find((r) => r.metric === 'keyed_plain');
+    const ratio = keyed && plain && plain.value ? `${(keyed.value / plain.value).toFixed(2)}×` : '–';
+    return [s.system, s.db, fmtValue(plain, 'rate'), fmtValue(keyed, 'rate'), ratio];
+  });
+  return { header: ['system', 'db', 'plain enqueue/s', 'keyed enqueue/s', 'keyed ÷ plain'], body };
+}
+
+module.exports = { table, ratios, textTable, mdTable, svg, columns, workflowTable, workflowRatios, isWorkflow, mainRows, keyedTable, isKeyed };

@@ -233,11 +233,29 @@ async function benchSystem(system, opts, emit) {
     if (m.has('rss_100k')) {
       await measure('rss_100k', (out) => rssRun(system, driver, opts, out, log), { repeat: 1 });
     }
+    if (m.has('keyed')) {
+      if (!system.keyed) log(`keyed            not measured: no unique tasks in ${system.name}`);
+      else {
+        await measure('keyed', async (out) => {
+          await driver.call('setup');
+          const r = await driver.call('enqueueKeyedTimed', { n: opts.n, maxSeconds: opts.maxSeconds, warmup: Math.min(200, Math.ceil(opts.n / 10)) });
+          const plain = r.plain.count / (r.plain.ms / 1000);
+          const keyed = r.keyed.count / (r.keyed.ms / 1000);
+          out('keyed_plain', r.plain.count, 1, plain, 'jobs/s', {});
+          out('keyed', r.keyed.count, 1, keyed, 'jobs/s', { ratio: keyed / plain });
+          log(`keyed            ${fmt(keyed)} jobs/s with a key, ${fmt(plain)} plain (${(keyed / plain).toFixed(2)}×)`);
+        });
+      }
+    }
     for (const kind of ['chord', 'chain']) {
       if (!m.has(kind)) continue;
       // Only some systems have workflows; for the others the metric does not apply (not a failure).
       if (!system.workflows) log(`${kind.padEnd(16)} not measured: no workflows in ${system.name}`);
       else await measure(kind, (out) => workflowRun(system, driver, opts, kind, out, log));
+    }
+    if (m.has('limited')) {
+      if (!system.limits) log(`${'limited'.padEnd(16)} not measured: no queue limits in ${system.name}`);
+      else await measure('limited', (out) => limitedRun(system, driver, opts, out, log));
     }
     return { failures, recoveries };
   } finally {
@@ -445,6 +463,37 @@ async function workflowRun(system, driver, opts, kind, rowOut, log) {
   } finally {
     await w.close();
   }
+}
+
+/**
+ * limited: how fast one worker process claims and runs --n no-op jobs of an unlimited queue,
+ * alone, then next to a queue it also serves that is saturated (globalConcurrency 2, always
+ * more jobs waiting than the limit lets run), so that every claim of the worker also runs the
+ * limited claim of that queue. Same run, same worker settings: the ratio is the cost of the
+ * limit to the queues it does not limit.
+ */
+async function limitedRun(system, driver, opts, rowOut, log) {
+  const c = Math.max(...opts.c);
+  const rates = {};
+  for (const phase of ['alone', 'beside']) {
+    await driver.call('setup');
+    await driver.call('fill', { n: opts.n, batch: opts.batch });
+    if (phase === 'beside') await driver.call('fillLimited', { n: 1000, ms: 100 });
+    const [w] = await startWorkers(system, opts, 1);
+    try {
+      const go = now();
+      await w.call('startWorker', { concurrency: c, mode: 'idle', queues: phase === 'alone' ? ['default'] : ['default', 'limited'] });
+      const r = await waitForCount([w], opts.n, go + opts.maxSeconds * 1000);
+      if (!r.count || r.why === 'finished' || r.why === 'stalled') throw new Error(shortfall(r, opts.n, opts.maxSeconds));
+      const seconds = (r.last - go) / 1000;
+      rates[phase] = r.count / seconds;
+      rowOut(`limited_${phase}`, r.count, c, rates[phase], 'jobs/s', r.timedOut ? { partial: true } : {});
+      log(`${`limited ${phase}`.padEnd(16)} ${fmt(rates[phase])} jobs/s of the unlimited queue (${r.count} in ${seconds.toFixed(2)} s)${r.timedOut ? ' [time cap]' : ''}`);
+    } finally {
+      await w.close();
+    }
+  }
+  log(`${'limited ratio'.padEnd(16)} ${(rates.beside / rates.alone).toFixed(2)}× (beside a saturated limited queue / alone)`);
 }
 
 function fmt(v) {

@@ -20,6 +20,10 @@ const SYSTEMS = [
   module: path.join(__dirname, '..', 'systems', `${s.file}.js`),
   // Whether the chord / chain metrics apply: nestjs-tasks workflows and BullMQ flows.
   workflows: s.name === 'nestjs-tasks' || s.name === 'bullmq',
+  // Whether the keyed metric applies: nestjs-tasks' unique tasks (enqueue option `key`).
+  keyed: s.name === 'nestjs-tasks',
+  // Whether the limited metric applies: nestjs-tasks queue limits.
+  limits: s.name === 'nestjs-tasks',
 }));
 
 const ALIASES = {

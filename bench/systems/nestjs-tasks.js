@@ -113,6 +113,13 @@ module.exports = {
         return null;
       }
 
+      // The limited metric: holds a slot of the limited queue, reporting nothing (only the
+      // unlimited queue's jobs are counted).
+      async hold(ms) {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return null;
+      }
+
       // A chain step: a pipe() of the previous step, which returned its index. The last step
       // reports what it received, so the runner can check the values went through.
       async step(previous, i, last) {
@@ -121,7 +128,7 @@ module.exports = {
       }
     }
     Injectable()(NoopTasks);
-    const paramtypes = { noop: [Object], member: [Number], collect: [Array], step: [Number, Number, Number] };
+    const paramtypes = { noop: [Object], member: [Number], collect: [Array], step: [Number, Number, Number], hold: [Number] };
     for (const [method, types] of Object.entries(paramtypes)) {
       Reflect.defineMetadata('design:paramtypes', types, NoopTasks.prototype, method);
       Reflect.defineMetadata('design:returntype', Promise, NoopTasks.prototype, method);
@@ -130,9 +137,12 @@ module.exports = {
       if (decorated) Object.defineProperty(NoopTasks.prototype, method, decorated);
     }
 
+    // A build without queue limits takes `queues` as an array only.
+    const hasLimits = typeof lib.QueueLimits1765238400000 === 'function';
     class BenchModule {}
     Module({
-      imports: [typeormNest.TypeOrmModule.forRoot(typeormOptions(ctx, lib)), lib.TasksModule.forRoot({})],
+      // The limited queue is served only by the limited metric's worker; the others serve 'default'.
+      imports: [typeormNest.TypeOrmModule.forRoot(typeormOptions(ctx, lib)), lib.TasksModule.forRoot(hasLimits ? { queues: { default: {}, limited: { globalConcurrency: 2 } } } : {})],
       providers: [NoopTasks],
     })(BenchModule);
 
@@ -155,6 +165,9 @@ module.exports = {
       },
       async enqueueOne(payload) {
         await tasks.enqueue(NoopTasks, 'noop', [payload]);
+      },
+      async enqueueKeyed(payload, key) {
+        await tasks.enqueue(NoopTasks, 'noop', [payload], { key });
       },
       async enqueueBulk(payloads) {
         await tasks.enqueueMany(
@@ -183,15 +196,22 @@ module.exports = {
         }
         throw new Error(`unknown workflow ${kind}`);
       },
+      async fillLimited(n, ms) {
+        if (!hasLimits) throw new Error('this nestjs-tasks build has no queue limits');
+        for (let i = 0; i < n; i += 1000) {
+          await tasks.enqueueMany(NoopTasks, 'hold', Array.from({ length: Math.min(1000, n - i) }, () => [ms]), { queueName: 'limited' });
+        }
+      },
       async pending() {
         return repo.createQueryBuilder('t').where('t.status IN (:...s)', { s: [S.READY, S.RUNNING] }).getCount();
       },
-      async startWorker({ concurrency, mode, onJob }) {
+      async startWorker({ concurrency, mode, onJob, queues }) {
         onJobHook = onJob;
         const worker = app.get(lib.TaskWorker);
         // 'drain': the jobs are already queued; batch mode runs what is due and resolves.
         // 'idle': a long-running worker (latency); stop() ends it.
         const options = mode === 'drain' ? { concurrency, batch: true, pollInterval: ctx.pollMs } : { concurrency, pollInterval: ctx.pollMs };
+        if (queues) options.queues = queues;
         let finished = false;
         const done = Promise.resolve(worker.run(options)).finally(() => {
           finished = true;

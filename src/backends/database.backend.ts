@@ -17,6 +17,8 @@ import type { TaskEventBus } from '../events/task-event.bus';
 import type { TaskBackend } from './task-backend.interface';
 import { newTaskResult } from './new-task-result';
 import { AfterCommitQueue } from './after-commit.queue';
+import type { KeyedTask } from '../uniqueness/uniqueness-dialect.interface';
+import { enqueueKeyed, pendingByKey } from '../uniqueness/keyed.store';
 
 const CANCEL_EVENTS = ['cancelled', 'finished'] as const;
 
@@ -134,6 +136,28 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
     if (runner?.isTransactionActive) this.afterCommit.defer(runner, announce);
     else announce();
     return results;
+  }
+
+  async enqueueKeyed(tasks: KeyedTask[], throttleMs: number | null, manager?: EntityManager): Promise<TaskResult[]> {
+    const outcomes = await enqueueKeyed(this.dialect.uniqueness(), tasks, throttleMs, manager);
+    const results = outcomes.map(({ row, inserted }, index) => {
+      if (!row) return newTaskResult(tasks[index].row, this);
+      const result = bindTaskResult(Object.assign(new TaskResult(), row), this);
+      result.deduplicated = !inserted;
+      return result;
+    });
+    // A replaced task may be due sooner than before: wake workers for it as for a new one.
+    const written = outcomes.flatMap(({ written }, index) => (written ? [tasks[index].row] : []));
+    const announce = this.announcement(written, results.filter((_, index) => outcomes[index].inserted));
+    const runner = manager?.queryRunner;
+    if (runner?.isTransactionActive) this.afterCommit.defer(runner, announce);
+    else announce();
+    return results;
+  }
+
+  async pendingByKey(taskName: string, key: string): Promise<TaskResult | null> {
+    const row = await pendingByKey(this.dialect.uniqueness(), taskName, key);
+    return row ? bindTaskResult(Object.assign(new TaskResult(), row), this) : null;
   }
 
   async groupResults(groupId: string): Promise<{ position: number; result: TaskResult }[]> {

@@ -1,6 +1,8 @@
 import type { TaskResult } from '../entities/task-result.entity';
 import type { NewTaskRow, NewWorkflowTask, PruneRequest } from '../dialects/task-dialect.interface';
-import { InvalidTaskError, TaskResultNotFoundError } from '../task.errors';
+import { InvalidTaskError, TaskResultNotFoundError, TaskThrottledError } from '../task.errors';
+import type { KeyedTask } from '../uniqueness/uniqueness-dialect.interface';
+import { findPending, MemoryThrottles, replacePending, throttleSlot } from '../uniqueness/memory-keys';
 import { FINISHED_STATUSES, TaskResultStatus } from '../task-result-status.enum';
 import { dependencyFailedError, Pipe } from '../dialects/shared/dependents.settle';
 import { TaskEvents } from '../task.events';
@@ -19,6 +21,7 @@ export abstract class MemoryBackend implements TaskBackend {
   protected readonly store = new Map<string, TaskResult>();
   /** What the tasks of workflows wait for, as the database's edges and columns hold it. */
   protected readonly links = new Map<string, MemoryLink>();
+  private readonly throttles: MemoryThrottles = new Map();
 
   constructor(
     protected readonly events: TaskEvents,
@@ -33,6 +36,40 @@ export abstract class MemoryBackend implements TaskBackend {
   clear(): void {
     this.store.clear();
     this.links.clear();
+    this.throttles.clear();
+  }
+
+  /** Keys dedupe in memory as the database's unique index does (the immediate backend runs a new task at once). */
+  async enqueueKeyed(tasks: KeyedTask[], throttleMs: number | null): Promise<TaskResult[]> {
+    const results: TaskResult[] = [];
+    for (const task of tasks) {
+      const { taskName, uniqueKey } = task.row;
+      const slot = throttleSlot(taskName, uniqueKey);
+      const window = this.throttles.get(slot);
+      if (throttleMs !== null && window && window.openUntil > Date.now()) {
+        const accepted = this.store.get(window.taskId);
+        if (!accepted) throw new TaskThrottledError(taskName, uniqueKey);
+        results.push(this.deduplicated(accepted));
+        continue;
+      }
+      const pending = findPending(this.store.values(), taskName, uniqueKey);
+      if (pending && task.replace) replacePending(pending, task, new Date());
+      const result = pending ? this.deduplicated(pending) : (await this.enqueue([task.row]))[0];
+      if (throttleMs !== null) this.throttles.set(slot, { taskId: result.id, openUntil: Date.now() + throttleMs });
+      results.push(result);
+    }
+    return results;
+  }
+
+  async pendingByKey(taskName: string, key: string): Promise<TaskResult | null> {
+    return findPending(this.store.values(), taskName, key) ?? null;
+  }
+
+  /** A copy marked `deduplicated`: the stored instance is also the one its first enqueue returned. */
+  private deduplicated(result: TaskResult): TaskResult {
+    const copy = bindTaskResult(Object.assign(Object.create(Object.getPrototypeOf(result)) as TaskResult, result), this);
+    copy.deduplicated = true;
+    return copy;
   }
 
   async enqueueWorkflow(tasks: NewWorkflowTask[]): Promise<TaskResult[]> {

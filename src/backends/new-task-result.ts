@@ -36,6 +36,7 @@ export function newTaskResult(row: NewTaskRow, source: TaskResultSource): TaskRe
     scheduledAt: row.scheduledAt ?? null,
     groupId: row.groupId ?? null,
     metadata: row.metadata ?? null,
+    uniqueKey: row.uniqueKey ?? null,
   } satisfies Partial<TaskResult>);
   return bindTaskResult(result, source);
 }

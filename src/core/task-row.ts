@@ -40,4 +40,6 @@ export interface TaskRow<R = unknown> {
   groupId: string | null;
   /** The enqueue option `metadata`: the user's own JSON object. */
   metadata: Record<string, unknown> | null;
+  /** The enqueue option `key`, else null. */
+  uniqueKey: string | null;
 }

@@ -5,8 +5,10 @@
  * comment; Dates are bound as given (each dialect formats them for its driver).
  */
 export interface OperationStatements {
-  /** id: status, attempt, queue_name, pipe of a task, locked until the transaction ends. */
+  /** id: status, attempt, queue_name, pipe, task_name, unique_key, last_attempted_at of a task, locked until the transaction ends. */
   lockTask: string;
+  /** task name, key: the pending task that holds the key (src/uniqueness), if any. */
+  keyHolder: string;
   /**
    * id: FAILED or CANCELLED → READY on the same row, due now: attempts and errors kept,
    * max_attempts raised to one more than the attempts made.

@@ -5,8 +5,11 @@ import type { TaskTime } from '../core/task-time';
 import type { TaskChange } from '../core/task.transitions';
 import type { TaskResultStatus } from '../task-result-status.enum';
 import type { QueueStatements } from './queue-statements.interface';
+import type { LimitStatements } from './limit-statements.interface';
 import type { ScheduleDialect } from './schedule-dialect.interface';
 import type { OperationsDialect } from './operations-dialect.interface';
+import type { QueueDepthRow } from './shared/queue-depth';
+import type { UniquenessDialect } from '../uniqueness/uniqueness-dialect.interface';
 import type { SqlRunner, WorkflowStatements } from './workflow-statements.interface';
 
 /** A row to insert; JSON columns arrive already stringified (one stringify per task). */
@@ -34,6 +37,10 @@ export interface NewTaskRow {
   /** JSON text of the `metadata` object. */
   metadataJson?: string | null;
   metadata?: Record<string, unknown> | null;
+  /** The enqueuer's W3C `traceparent`, continued by every attempt (src/telemetry); null without a recording span. */
+  traceContext?: string | null;
+  /** The enqueue option `key` (src/uniqueness): stored by the keyed statements only. */
+  uniqueKey?: string | null;
 }
 
 /** What a worker needs to run a claimed task: no entity hydration on the hot path. */
@@ -47,6 +54,12 @@ export interface ClaimedTask extends AttemptRef {
   maxAttempts: number;
   /** The tick of a periodic task's run (Date or the database's text), else null. */
   scheduledAt?: unknown;
+  /** When this attempt became due, by the database's clock (Date or the database's text). */
+  runAfter?: unknown;
+  /** The enqueuer's W3C `traceparent`, if it had a recording span. */
+  traceContext?: string | null;
+  /** When this claim took it, by the database's clock (Date or the database's text). */
+  claimedAt?: unknown;
 }
 
 export interface ClaimRequest {
@@ -108,12 +121,16 @@ export interface TaskDialect {
   find(id: string): Promise<Partial<TaskRow> | null>;
   /** `prune`: deletes one batch of finished rows; returns how many. */
   prune(request: PruneRequest): Promise<number>;
+  /** `queueDepth`: the tasks not finished, counted per queue and status. */
+  queueDepth(): Promise<QueueDepthRow[]>;
   /** `now`: the database's clock, the only one tasks are timed by. */
   now(): Promise<Date>;
   /** The statements of periodic tasks (table task_schedules), on this dialect's connections. */
   schedules(): ScheduleDialect;
   /** The statements of the operating tools (retry, bulk actions, the worker registry), on this dialect's connections. */
   operations(): OperationsDialect;
+  /** The statements of unique tasks (`key`, `debounce`, `throttle`: src/uniqueness), on this dialect's connections. */
+  uniqueness(): UniquenessDialect;
   /** Makes sure the table exists, with a clear error if the migrations have not run. */
   checkSchema(): Promise<void>;
   /**
@@ -134,8 +151,12 @@ export interface TaskDialect {
   cascaded?: (ids: string[]) => void;
   /** The statements of paused queues (src/queues), run through `transaction`. */
   readonly queues: QueueStatements;
+  /** The statements of limited claims (src/limits), run through `transaction`. */
+  readonly limits: LimitStatements;
   /** The workflow statements of this database (src/workflows). */
   readonly workflow: WorkflowStatements;
+  /** Runs one reading statement outside any transaction (on SQLite, without taking the write lock). */
+  read<R = Record<string, unknown>>(sql: string, params: unknown[]): Promise<R[]>;
   /** Runs `work` in one transaction: the dialect's own, or the caller's with `manager`. */
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T>;
 }

@@ -114,6 +114,16 @@ export class TaskResult<R = unknown> implements TaskRow<R> {
   @Column({ type: 'json', nullable: true })
   metadata!: Record<string, unknown> | null;
 
+  /** The enqueue option `key`: held while the task is READY or WAITING (see the README's unique tasks). */
+  @Column({ name: 'unique_key', type: 'varchar', length: 255, nullable: true })
+  uniqueKey!: string | null;
+
+  /**
+   * Not a column: true on what an enqueue returned when it found a pending task holding its key
+   * (or a throttled enqueue's accepted task) instead of storing a new one.
+   */
+  deduplicated = false;
+
   /** The return value of a SUCCESSFUL task; throws for any other status. */
   get returnValue(): R {
     switch (this.status) {
@@ -167,7 +177,7 @@ export class TaskResult<R = unknown> implements TaskRow<R> {
       startedAt: iso(this.startedAt), finishedAt: iso(this.finishedAt), lastAttemptedAt: iso(this.lastAttemptedAt),
       maxAttempts: this.maxAttempts, attempts: this.attempts, errors: this.errors, workerIds: this.workerIds, progress: this.progress,
       returnValue: this.status === TaskResultStatus.SUCCESSFUL ? this.storedReturnValue : null,
-      groupId: this.groupId ?? null, metadata: this.metadata ?? null, duration: this.duration,
+      groupId: this.groupId ?? null, metadata: this.metadata ?? null, uniqueKey: this.uniqueKey ?? null, duration: this.duration,
     };
   }
 

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { TaskRegistry, TaskDefinition } from '../task.registry';
 import { CorruptTaskRowError, InvalidTaskReturnValueError, TaskTimeoutError, UnknownTaskError } from '../task.errors';
 import { encodeReturnValue } from '../serialization/task-payload';
@@ -11,6 +11,7 @@ import { dependenciesOf } from '../workflows/task-dependencies';
 import { toTaskError } from './task-error.factory';
 import { TaskMiddlewareChain } from './task-middleware.chain';
 import type { AttemptStop } from './attempt-stop';
+import { ATTEMPT_HOOK, AttemptHook } from './attempt-hook';
 
 export interface AttemptHooks {
   workerId: string;
@@ -30,9 +31,14 @@ export class TaskExecutor {
   constructor(
     private readonly registry: TaskRegistry,
     private readonly middleware: TaskMiddlewareChain,
+    @Optional() @Inject(ATTEMPT_HOOK) private readonly hook: AttemptHook | null = null,
   ) {}
 
-  async execute(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
+  execute(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
+    return this.hook ? this.hook.around(task, () => this.attempt(task, hooks)) : this.attempt(task, hooks);
+  }
+
+  private async attempt(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
     const definition = this.registry.get(task.taskName);
     if (!definition) {
       return this.failed(new UnknownTaskError(

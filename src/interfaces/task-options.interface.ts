@@ -1,7 +1,11 @@
 /** Milliseconds to wait before retry number `attempt + 1`, given the attempt that just failed (1-based). */
 export type BackoffFunction = (attempt: number) => number;
 
-export interface TaskOptions {
+/**
+ * `A`: the parameters of the method, as `concurrencyKey` receives them (inferred from it by
+ * `@Task()`, which then checks them against the method's).
+ */
+export interface TaskOptions<A extends unknown[] = any[]> {
   /** Stored name of the task; default `ClassName.methodName`. Keep it stable: rows refer to it. */
   name?: string;
   /** Default `'default'`. */
@@ -27,4 +31,14 @@ export interface TaskOptions {
   overlap?: boolean;
   /** The arguments of each scheduled run; default `[]`. */
   args?: unknown[];
+  /**
+   * At most this many attempts of the task RUNNING at once across every worker of the database
+   * (per key with `concurrencyKey`); a positive integer. Over it, a task waits READY.
+   */
+  globalConcurrency?: number;
+  /**
+   * The key `globalConcurrency` counts per (a tenant, an account), computed from the task's
+   * arguments (the method's parameters): a string of at most 191 characters. Needs `globalConcurrency`.
+   */
+  concurrencyKey?: (...args: A) => string;
 }

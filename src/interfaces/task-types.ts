@@ -39,6 +39,33 @@ export interface EnqueueOptions {
   onDependencyFailure?: 'cancel' | 'run';
   /** A JSON object of your own, stored on the row (`result.metadata`) and queryable. */
   metadata?: Record<string, unknown>;
+  /**
+   * At most one pending (READY or WAITING) task of this task name per key, enforced by the
+   * database: a RUNNING task does not hold its key. 1 to 255 characters.
+   */
+  key?: string;
+  /**
+   * When a pending task holds `key`: `'skip'` (default) resolves with it, `'replace'` gives it
+   * this enqueue's args, kwargs, metadata, priority and run time; either way `deduplicated` is true.
+   */
+  onConflict?: 'skip' | 'replace';
+  /**
+   * Requires `key`, implies `onConflict: 'replace'`: run `wait` ms after the last enqueue of the
+   * key, but no later than `maxWait` ms after the first enqueue of the pending task, when given.
+   */
+  debounce?: number | DebounceOptions;
+  /**
+   * Requires `key`: accepted only if no enqueue of this task name and key was accepted in the last
+   * `throttle` ms; a refused one resolves with the accepted task (`deduplicated` true), or throws
+   * `TaskThrottledError` if that task is gone.
+   */
+  throttle?: number;
+}
+
+/** The enqueue option `debounce`, in milliseconds (integers >= 0). */
+export interface DebounceOptions {
+  wait: number;
+  maxWait?: number;
 }
 
 /** A dependency: a task's result or id, or a group (all its members). */

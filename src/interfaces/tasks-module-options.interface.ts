@@ -2,6 +2,7 @@ import { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from 
 import { WorkerOptions } from './worker-options.interface';
 import type { TaskMiddlewareEntry } from '../execution/task-middleware';
 import type { QueuesOption } from '../limits/queue-limits';
+import type { TaskTelemetryOptions } from '../telemetry/task-telemetry-options';
 
 export type TaskBackendName = 'database' | 'immediate' | 'dummy';
 
@@ -17,6 +18,11 @@ export interface TasksModuleOptions {
   maxPayloadSize?: number;
   /** Defaults for `TaskWorker.run()` and `runWorker()`; flags and explicit options win. */
   worker?: WorkerOptions;
+  /**
+   * OpenTelemetry traces and metrics: on by default when `@opentelemetry/api` is installed (a
+   * no-op until an SDK registers providers); `false` turns them off; an object names providers.
+   */
+  telemetry?: boolean | TaskTelemetryOptions;
 }
 
 export interface TasksOptionsFactory {

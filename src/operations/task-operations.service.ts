@@ -8,7 +8,7 @@ import { TaskResult } from '../entities/task-result.entity';
 import { bindTaskResult } from '../entities/task-result.source';
 import { TaskEvents } from '../task.events';
 import { TaskResultStatus } from '../task-result-status.enum';
-import { InvalidTaskError, TaskNotRetryableError, TaskResultNotFoundError, TasksError } from '../task.errors';
+import { InvalidTaskError, TaskNotRetryableError, TaskKeyConflictError, TaskResultNotFoundError, TasksError } from '../task.errors';
 import { isTaskId } from '../task-id';
 import { listWorkers } from '../workers/worker-registry.store';
 import type { TaskWorkerInfo } from '../workers/task-worker-info';
@@ -48,6 +48,7 @@ export class TaskOperations {
     const outcome = isTaskId(id) ? await retryTask(db, id, dependents) : { kind: 'missing' as const };
     if (outcome.kind === 'missing') throw new TaskResultNotFoundError(id);
     if (outcome.kind === 'not-retryable') throw new TaskNotRetryableError(id, outcome.status, outcome.reason);
+    if (outcome.kind === 'key-held') throw new TaskKeyConflictError(id, outcome.taskName, outcome.key, outcome.holderId);
     this.wake([outcome.queue]);
     [id, ...outcome.reopened].forEach((changed) => this.events.changed(changed));
     return this.load(id);

@@ -8,7 +8,9 @@ import { DependencyFailedError } from '../task.errors';
 export type RetryOutcome =
   | { kind: 'retried'; queue: string; reopened: string[] }
   | { kind: 'missing' }
-  | { kind: 'not-retryable'; status: TaskResultStatus; reason?: string };
+  | { kind: 'not-retryable'; status: TaskResultStatus; reason?: string }
+  /** A keyed task that never ran, whose key a newer pending task holds. */
+  | { kind: 'key-held'; taskName: string; key: string; holderId: string };
 
 const RETRYABLE: readonly string[] = [TaskResultStatus.FAILED, TaskResultStatus.CANCELLED];
 
@@ -24,6 +26,11 @@ export function retryTask(db: OperationsDialect, id: string, dependents: boolean
     if (!row) return { kind: 'missing' };
     const status = row.status as TaskResultStatus;
     if (!RETRYABLE.includes(status)) return { kind: 'not-retryable', status };
+    // Only a task never claimed holds its key (src/uniqueness): back to READY, it would take it again.
+    if (row.unique_key !== null && row.unique_key !== undefined && row.last_attempted_at === null) {
+      const [holder] = await tx.all(sql.keyHolder, [row.task_name, row.unique_key]);
+      if (holder) return { kind: 'key-held', taskName: String(row.task_name), key: String(row.unique_key), holderId: String(holder.id) };
+    }
     // Cancelled before its dependencies finished: it waits for them again rather than run without them.
     const [counts] = await tx.all(sql.dependencyCounts, [id]);
     if (Number(counts.failed) > 0 && Number(row.pipe) !== Pipe.None) {

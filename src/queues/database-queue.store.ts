@@ -13,14 +13,13 @@ export class DatabaseQueueStore implements QueueStore {
 
   async stored(): Promise<{ name: string; paused: boolean }[]> {
     const dialect = this.dialect();
-    const rows = await dialect.transaction((run) => run.query<{ name: string; paused: unknown }>(dialect.queues.list, []));
+    const rows = await dialect.read<{ name: string; paused: unknown }>(dialect.queues.list, []);
     return rows.map((row) => ({ name: row.name, paused: Boolean(Number(row.paused)) }));
   }
 
   async counts(): Promise<{ queue: string; status: TaskResultStatus; count: number }[]> {
     const dialect = this.dialect();
-    const rows = await dialect.transaction((run) =>
-      run.query<{ queue_name: string; status: TaskResultStatus; count: unknown }>(dialect.queues.counts, []));
+    const rows = await dialect.read<{ queue_name: string; status: TaskResultStatus; count: unknown }>(dialect.queues.counts, []);
     return rows.map((row) => ({ queue: row.queue_name, status: row.status, count: Number(row.count) }));
   }
 }

@@ -29,6 +29,9 @@ import { WakeUp } from './wake-up';
 import { AttemptEvents } from './attempt.events';
 import { logFailedAttempt } from './attempt.log';
 import { TaskSchedules } from '../schedules/task-schedules.service';
+import { ClaimRouter } from '../limits/claim-router';
+import { limitPlan } from '../limits/limit-plan';
+import { resolveQueues } from '../limits/queue-limits';
 import { WorkerRegistry } from '../workers/worker.registry';
 
 export interface WorkerSummary {
@@ -78,7 +81,10 @@ export class TaskWorker implements BeforeApplicationShutdown {
     const resolved = resolveWorkerOptions({ ...this.moduleOptions.worker, ...options });
     // A batch run drains what is due and exits: it has no ticks to wait for.
     const scheduler = resolved.scheduler && !resolved.batch ? this.schedules.createScheduler(this.logger) : null;
-    const run = new WorkerRun(this.store, this.executor, this.registry, this.events, this.bus, resolved, this.logger, scheduler);
+    const plan = limitPlan(resolveQueues(this.moduleOptions.queues).limits, this.registry.all(), resolved.queues);
+    // A batch run ends at its first empty round: it leaves no queue out of one.
+    const claims = new ClaimRouter(this.store.dialect, plan, this.registry, this.logger, resolved.batch ? 0 : resolved.pollInterval);
+    const run = new WorkerRun(this.store, this.executor, this.registry, this.events, this.bus, resolved, this.logger, claims, scheduler);
     this.current = run;
     try {
       return await run.start();
@@ -123,6 +129,7 @@ class WorkerRun {
     bus: TaskEventBus,
     readonly options: ResolvedWorkerOptions,
     private readonly logger: Logger,
+    private readonly claims: ClaimRouter,
     scheduler: MaintenanceService | null = null,
   ) {
     const { workerId, leaseDuration } = options;
@@ -162,6 +169,7 @@ class WorkerRun {
     this.logger.log(`Worker ${workerId} started: queues ${queues?.join(', ') ?? '*'}, concurrency ${concurrency}.`);
     const unsubscribe = [
       this.events.onEnqueued((queue) => {
+        this.claims.nudge(queue);
         if (queue === null) {
           // Some commit to the database, maybe a task: worth a claim only to a worker that has
           // nothing to run. A busy one claims when a slot frees; woken early, it would claim in
@@ -192,7 +200,8 @@ class WorkerRun {
         let tasks: ClaimedTask[];
         const settledBefore = this.settledWrites;
         try {
-          tasks = await this.dialect.claim({ workerId, queues, limit, leaseMs: leaseDuration });
+          const freeSlots = concurrency - this.active.size - this.buffer.length;
+          tasks = await this.claims.claim({ workerId, queues, limit, leaseMs: leaseDuration }, freeSlots);
           failures = 0;
         } catch (error) {
           failures++;
@@ -298,6 +307,8 @@ class WorkerRun {
         this.announcer.written(task, outcome);
       })
       .finally(() => {
+        // A slot of its queue may have freed under a limit.
+        this.claims.nudge(task.queueName);
         this.writes.delete(tracked);
         this.settledWrites++;
         this.wake();

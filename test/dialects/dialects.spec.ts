@@ -98,6 +98,33 @@ describe.each(DATABASES)('dialect %s', (type) => {
     expect(await claim('w3')).toEqual([]);
   });
 
+  it('insert + claim: the trace context travels with the row; claimedAt and runAfter by the database clock', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const [traced, plain] = await insert(row({ traceContext: traceparent }), row({ runAfter: { at: new Date(Date.now() - 5_000) } }));
+    const claimed = await claim();
+    const byId = new Map(claimed.map((task) => [task.id, task]));
+    expect(byId.get(traced)!.traceContext).toBe(traceparent);
+    expect(byId.get(plain)!.traceContext).toBeNull();
+    const dbNow = (await dialect.now()).getTime();
+    const toTime = (value: unknown) => (value instanceof Date ? value : new Date(`${String(value).replace(' ', 'T')}${String(value).includes('Z') ? '' : 'Z'}`)).getTime();
+    near(new Date(toTime(byId.get(plain)!.claimedAt)), dbNow);
+    expect(toTime(byId.get(plain)!.claimedAt) - toTime(byId.get(plain)!.runAfter)).toBeGreaterThanOrEqual(4_000);
+  });
+
+  it('queueDepth: unfinished rows counted per queue and status', async () => {
+    const other = `q-${newTaskId()}`;
+    await insert(row(), row(), row(), row({ queueName: other, runAfter: { afterNow: 60_000 } }));
+    const [running] = await claim('w1', 1);
+    await dialect.finish('w1', [succeeded(running, '1')]);
+    await claim('w1', 1);
+    const depth = (await dialect.queueDepth()).filter((line) => line.queue === queue || line.queue === other);
+    expect(depth.sort((a, b) => `${a.queue}${a.status}`.localeCompare(`${b.queue}${b.status}`))).toEqual([
+      { queue, status: TaskResultStatus.READY, count: 1 },
+      { queue, status: TaskResultStatus.RUNNING, count: 1 },
+      { queue: other, status: TaskResultStatus.READY, count: 1 },
+    ].sort((a, b) => `${a.queue}${a.status}`.localeCompare(`${b.queue}${b.status}`)));
+  });
+
   it('claim: rows scheduled later at a higher priority never hide due ones', async () => {
     const future = Array.from({ length: 50 }, () => row({ priority: 10, runAfter: { afterNow: 86_400_000 } }));
     const backingOff = Array.from({ length: 20 }, (_, i) => row({ priority: i % 5, runAfter: { afterNow: 3_600_000 } }));

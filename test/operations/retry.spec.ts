@@ -1,4 +1,4 @@
-import { call, pipe, TaskNotRetryableError, TaskResultNotFoundError, TaskResultStatus, TasksError } from '../../src';
+import { call, pipe, TaskKeyConflictError, TaskNotRetryableError, TaskResultNotFoundError, TaskResultStatus, TasksError } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { OperationTasks } from '../fixtures/operation-tasks';
@@ -153,5 +153,26 @@ describe('retry', () => {
     } finally {
       await dummy.close();
     }
+  });
+
+  it('a keyed task cancelled before it ran comes back only while no newer pending task holds its key', async () => {
+    const first = await t.tasks.enqueue(OperationTasks, 'flaky', ['keyed-1'], { key: 'report', queueName: 'keyed' });
+    await t.tasks.cancel(first.id);
+    const holder = await t.tasks.enqueue(OperationTasks, 'flaky', ['keyed-2'], { key: 'report', queueName: 'keyed' });
+    expect(holder.deduplicated).toBe(false);
+
+    const refused = await t.tasks.retry(first.id).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(TaskKeyConflictError);
+    expect(refused).toMatchObject({ id: first.id, key: 'report', holderId: holder.id });
+    expect((await t.tasks.getResult(first.id)).status).toBe(CANCELLED);
+    // In bulk it is left out rather than failing the batch.
+    expect(await t.tasks.retryMany({ status: CANCELLED, queueName: 'keyed' })).toBe(0);
+
+    await t.tasks.cancel(holder.id);
+    const retried = await t.tasks.retry(first.id);
+    expect(retried.status).toBe(READY);
+    expect((await t.tasks.getByKey(OperationTasks, 'flaky', 'report'))?.id).toBe(first.id);
+    await t.worker.run({ batch: true, queues: ['keyed'] });
+    expect(await retried.wait()).toBe('keyed-1');
   });
 });

@@ -26,6 +26,7 @@ describe(`processes starting together on a new database (${TEST_DB})`, () => {
     try {
       await dataSource.query('DROP TABLE IF EXISTS task_queues');
       await dataSource.query('DROP TABLE IF EXISTS task_workers');
+      await dataSource.query('DROP TABLE IF EXISTS task_throttles');
       await dataSource.query('DROP TABLE IF EXISTS task_schedules');
       await dataSource.query('DROP TABLE IF EXISTS task_dependencies');
       await dataSource.query('DROP TABLE IF EXISTS task_results');

@@ -98,6 +98,7 @@ async function resetSchema(options: DataSourceOptions): Promise<void> {
   try {
     await dataSource.query('DROP TABLE IF EXISTS task_queues');
     await dataSource.query('DROP TABLE IF EXISTS task_workers');
+    await dataSource.query('DROP TABLE IF EXISTS task_throttles');
     await dataSource.query('DROP TABLE IF EXISTS task_schedules');
     await dataSource.query('DROP TABLE IF EXISTS task_dependencies');
     await dataSource.query('DROP TABLE IF EXISTS task_results');

@@ -15,7 +15,7 @@ function readyRow(overrides: Partial<TaskRow> = {}): TaskRow {
     id: 't1', taskName: 'T.run', status: TaskResultStatus.READY, queueName: 'default', priority: 0, args: [], kwargs: {},
     backend: 'database', runAfter: NOW, enqueuedAt: NOW, startedAt: null, finishedAt: null, lastAttemptedAt: null,
     maxAttempts: 3, errors: [], workerIds: [], progress: null, storedReturnValue: null, claimedBy: null,
-    leaseExpiresAt: null, cancelRequested: false, scheduledAt: null, groupId: null, metadata: null, ...overrides,
+    leaseExpiresAt: null, cancelRequested: false, scheduledAt: null, groupId: null, metadata: null, uniqueKey: null, ...overrides,
   };
 }
 

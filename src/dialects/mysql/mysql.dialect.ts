@@ -1,4 +1,5 @@
 import { MYSQL_QUEUES } from './queues.statements';
+import { MYSQL_LIMITS } from './limits.statements';
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AttemptRef } from '../../core/attempt-ref';
@@ -10,6 +11,7 @@ import { cancelTask } from '../shared/cancel.loop';
 import { unstorableChange, writeChangesSafely } from '../shared/change.fallback';
 import { collectDueRows, DueRowProbes, PriorityPath } from './mysql-due-rows';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { dateFormatter, mapTaskRow, toClaimedTask, toUtcDateTime } from '../shared/task-row.mapper';
 import { storedReturnValue } from '../../serialization/stored-return-value';
@@ -21,6 +23,8 @@ import { mysqlSchedules } from './mysql-schedules';
 import { mysqlOperations } from './mysql-operations';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import { MYSQL_UNIQUE } from '../../uniqueness/mysql.unique-statements';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport } from '../shared/dependents.settle';
 import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
@@ -46,6 +50,10 @@ const PACKET_HEADROOM = 64 * 1024;
 type Queryable = Pick<Pool, 'query' | 'getConnection'>;
 type Row = Record<string, unknown>;
 
+/** InnoDB's deadlock victim (a unique-key upsert's transaction), and how often one is run before giving up. */
+const ER_LOCK_DEADLOCK = 1213;
+const DEADLOCK_ATTEMPTS = 10;
+
 /**
  * MySQL 8 and MariaDB 10.6+ through the DataSource's own mysql2 pool. Neither has UPDATE …
  * RETURNING, so a claim is a short transaction: lock due rows with `SELECT … FOR UPDATE SKIP
@@ -60,6 +68,7 @@ export class MysqlDialect implements TaskDialect {
   readonly name = 'mysql' as const;
   readonly workflow = MYSQL_WORKFLOW;
   readonly queues = MYSQL_QUEUES;
+  readonly limits = MYSQL_LIMITS;
   private readonly pool: Queryable;
   /** Renewals and rescues, on a connection of their own (see createMysqlMaintenancePool); opened by the first. */
   private maintenance?: Pool;
@@ -238,6 +247,10 @@ export class MysqlDialect implements TaskDialect {
     });
   }
 
+  read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return query<R[]>(this.pool, sql, params);
+  }
+
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
     if (manager) return work(managerRunner(manager));
     // READ COMMITTED: the edges are read by index ranges, which REPEATABLE READ would gap-lock.
@@ -267,6 +280,10 @@ export class MysqlDialect implements TaskDialect {
     });
   }
 
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows(await query<Record<string, unknown>[]>(this.pool, MYSQL.queueDepth));
+  }
+
   async now(): Promise<Date> {
     return new Date((await query<{ now: string }[]>(this.pool, MYSQL.now))[0].now);
   }
@@ -277,6 +294,24 @@ export class MysqlDialect implements TaskDialect {
 
   operations(): OperationsDialect {
     return mysqlOperations(this.pool, () => this.maintenancePool(), (work) => this.inTransaction(true, work));
+  }
+
+  uniqueness(): UniquenessDialect {
+    return {
+      statements: MYSQL_UNIQUE,
+      transaction: async (work, manager) => {
+        // Concurrent upserts of one key lock the same index entries in different orders, and
+        // InnoDB settles that by rolling one transaction back: ours is run again; the caller's
+        // (with `manager`) is gone, so the error is theirs to handle.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.transaction(work, manager);
+          } catch (error) {
+            if (manager || attempt >= DEADLOCK_ATTEMPTS || (error as { errno?: number }).errno !== ER_LOCK_DEADLOCK) throw error;
+          }
+        }
+      },
+    };
   }
 
   async checkSchema(): Promise<void> {

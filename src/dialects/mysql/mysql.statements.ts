@@ -1,12 +1,14 @@
 import { INSERT_COLUMNS } from '../shared/insert-columns';
+import { queueDepthStatement } from '../shared/queue-depth';
 import { toUtcDateTime } from '../shared/task-row.mapper';
 import type { WorkflowStatements } from '../workflow-statements.interface';
 
 /** The database's clock, in UTC whatever the session's time zone. */
-const NOW = 'UTC_TIMESTAMP(3)';
+export const NOW = 'UTC_TIMESTAMP(3)';
 /** The database's now plus a parameter in milliseconds (negative: before now). */
-const AFTER_NOW = `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`;
+export const AFTER_NOW = `TIMESTAMPADD(MICROSECOND, ? * 1000, ${NOW})`;
 const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
+const QUEUE_DEPTH = queueDepthStatement();
 /** The fence of every write by a worker: id, worker, attempt. */
 const FENCE = "id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?";
 
@@ -18,14 +20,15 @@ const FENCE = "id = ? AND status = 'RUNNING' AND claimed_by = ? AND attempt = ?"
 const NOT_PAUSED = 'NOT EXISTS (SELECT 1 FROM task_queues WHERE name = ? AND paused = 1)';
 
 /** The columns a claim reads of a due row. */
-const DUE_COLUMNS = `id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after,
-           CAST(scheduled_at AS CHAR) AS scheduled_at`;
+export const DUE_COLUMNS = `id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after,
+           CAST(scheduled_at AS CHAR) AS scheduled_at, trace_context, ${NOW} AS claimed_at`;
 /**
  * The same columns, of a probe's answer among due rows: a NULL id, a priority, and the queue
  * (an expression) it is for.
  */
 const PROBE_COLUMNS = (queue: string) => `NULL AS id, NULL AS task_name, ${queue} AS queue_name, priority, NULL AS args,
-           NULL AS kwargs, NULL AS attempt, NULL AS max_attempts, NULL AS run_after, NULL AS scheduled_at`;
+           NULL AS kwargs, NULL AS attempt, NULL AS max_attempts, NULL AS run_after, NULL AS scheduled_at,
+           NULL AS trace_context, NULL AS claimed_at`;
 
 /** queue, priority, limit: its due rows at that priority, oldest first, locked. */
 const DUE_AT = `
@@ -81,7 +84,7 @@ const PRIORITY_PROBE = (withBelow: boolean) => `
  */
 export const MYSQL = {
   /** Per row, in the order of insertValues. */
-  insertRow: `(?, ?, 'READY', ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0)`,
+  insertRow: `(?, ?, 'READY', ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?)`,
   insert: (rows: number) => `INSERT INTO task_results (${INSERT_COLUMNS}) VALUES ${Array(rows).fill(MYSQL.insertRow).join(', ')}`,
 
   /** after: the next queue with READY rows (one index probe). */
@@ -172,7 +175,7 @@ export const MYSQL = {
 
   /** id. DATETIME columns as UTC text: mysql2 would read them as Dates in the process's time zone. */
   find: `SELECT id, task_name, status, queue_name, priority, args, kwargs, backend, max_attempts, errors, worker_ids,
-                progress, return_value, claimed_by, cancel_requested, group_id, metadata, ${
+                progress, return_value, claimed_by, cancel_requested, group_id, metadata, unique_key, ${
   ['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']
     .map((column) => `CAST(${column} AS CHAR) AS ${column}`).join(', ')}
            FROM task_results WHERE id = ?`,
@@ -193,6 +196,8 @@ export const MYSQL = {
   pruneByIds: 'DELETE FROM task_results WHERE id IN (?)',
 
   now: `SELECT DATE_FORMAT(${NOW}, '%Y-%m-%dT%H:%i:%s.%fZ') AS now`,
+  /** The tasks not finished, counted per queue and status (telemetry's queue depth). */
+  queueDepth: QUEUE_DEPTH,
 
   /** The table exists; with the server's max_allowed_packet and version. */
   schema: `
@@ -209,7 +214,7 @@ export const MYSQL_WORKFLOW: WorkflowStatements = {
   formatDate: toUtcDateTime,
   insertTasks: (rows) => `
     INSERT INTO task_results (${INSERT_COLUMNS}, group_id, group_position, metadata, pending_dependencies, on_dependency_failure, pipe, release_delay_ms)
-    VALUES ${Array(rows).fill(`(?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?)`).join(', ')}`,
+    VALUES ${Array(rows).fill(`(?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?, ?)`).join(', ')}`,
   insertEdges: (rows) => `INSERT INTO task_dependencies (task_id, depends_on_id, position) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,

@@ -18,7 +18,8 @@ const batch = (filter: FilterShape, extra = '') => `WHERE ${filterConditions(fil
 /** The operating statements of MySQL and MariaDB (see OperationStatements). */
 export const MYSQL_OPERATIONS: OperationStatements = {
   returnsRows: false,
-  lockTask: 'SELECT status, attempt, queue_name, pipe FROM task_results WHERE id = ? FOR UPDATE',
+  lockTask: 'SELECT status, attempt, queue_name, pipe, task_name, unique_key, last_attempted_at FROM task_results WHERE id = ? FOR UPDATE',
+  keyHolder: `SELECT id FROM task_results WHERE task_name = ? AND unique_key = ? AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL LIMIT 1`,
   retry: `UPDATE task_results SET ${RETRIED} WHERE id = ? AND status IN ('FAILED', 'CANCELLED')`,
   cancelledDependents: `
     SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
@@ -31,7 +32,7 @@ export const MYSQL_OPERATIONS: OperationStatements = {
       FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.depends_on_id
      WHERE d.task_id = ?`,
   reopen: "UPDATE task_results SET status = 'WAITING', finished_at = NULL, pending_dependencies = ? WHERE id = ? AND status = 'CANCELLED'",
-  retryMany: (filter) => `UPDATE task_results SET ${RETRIED} ${batch(filter, 'AND pending_dependencies = 0')}`,
+  retryMany: (filter) => `UPDATE task_results SET ${RETRIED} ${batch(filter, 'AND pending_dependencies = 0 AND (unique_key IS NULL OR last_attempted_at IS NOT NULL)')}`,
   cancelMany: (filter) => `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} ${batch(filter, 'AND has_dependents = 0')}`,
   requestCancelMany: (filter) => `UPDATE task_results SET cancel_requested = 1 ${batch(filter, 'AND cancel_requested = 0')}`,
   cascadingIds: (filter) => `SELECT id FROM task_results ${batch(filter, 'AND has_dependents = 1')} FOR UPDATE`,

@@ -17,7 +17,8 @@ export function postgresOperationStatements(table: string, edges: string): Opera
   };
   return {
     returnsRows: true,
-    lockTask: `SELECT status, attempt, queue_name, pipe FROM ${table} WHERE id = $1::text FOR UPDATE`,
+    lockTask: `SELECT status, attempt, queue_name, pipe, task_name, unique_key, last_attempted_at FROM ${table} WHERE id = $1::text FOR UPDATE`,
+    keyHolder: `SELECT id FROM ${table} WHERE task_name = $1::text AND unique_key = $2::text AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL LIMIT 1`,
     retry: `UPDATE ${table} SET ${RETRIED} WHERE id = $1::text AND status IN ('FAILED', 'CANCELLED')`,
     cancelledDependents: `
       SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.task_id
@@ -32,7 +33,7 @@ export function postgresOperationStatements(table: string, edges: string): Opera
     reopen: `UPDATE ${table} SET status = 'WAITING', finished_at = NULL, pending_dependencies = $1::int WHERE id = $2::text AND status = 'CANCELLED'`,
     retryMany: (filter) => `
       UPDATE ${table} SET ${RETRIED}
-       WHERE id IN (${batch(filter, 'AND pending_dependencies = 0')}) AND status IN ('FAILED', 'CANCELLED')
+       WHERE id IN (${batch(filter, 'AND pending_dependencies = 0 AND (unique_key IS NULL OR last_attempted_at IS NOT NULL)')}) AND status IN ('FAILED', 'CANCELLED')
       RETURNING queue_name`,
     cancelMany: (filter) => `
       UPDATE ${table} SET status = 'CANCELLED', finished_at = ${NOW}

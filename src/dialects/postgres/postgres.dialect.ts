@@ -9,6 +9,7 @@ import { FINISHED_STATUSES, TaskResultStatus } from '../../task-result-status.en
 import { cancelTask } from '../shared/cancel.loop';
 import { writeChangesSafely } from '../shared/change.fallback';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask } from '../shared/task-row.mapper';
 import type {
@@ -25,9 +26,13 @@ import { createPgMaintenancePool } from './postgres-connections';
 import { postgresSchedules } from './postgres-schedules';
 import { postgresQueueStatements } from './queues.statements';
 import type { QueueStatements } from '../queue-statements.interface';
+import { postgresLimitStatements } from './limits.statements';
+import type { LimitStatements } from '../limit-statements.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import { postgresOperations } from './postgres-operations';
+import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import { postgresUniqueStatements } from '../../uniqueness/postgres.unique-statements';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 
 /**
@@ -57,9 +62,12 @@ export class PostgresDialect implements TaskDialect {
   private readonly table: string;
   private readonly schedulesTable: string;
   private readonly queueTable: string;
+  private readonly throttlesTable: string;
+  private unique?: UniquenessDialect;
   private readonly sql: ReturnType<typeof postgresStatements>;
   readonly workflow: WorkflowStatements;
   readonly queues: QueueStatements;
+  readonly limits: LimitStatements;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
   /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
@@ -74,10 +82,12 @@ export class PostgresDialect implements TaskDialect {
     const schema = driver.options.schema;
     this.table = schema ? `${quoteIdentifier(schema)}.task_results` : 'task_results';
     this.schedulesTable = schema ? `${quoteIdentifier(schema)}.task_schedules` : 'task_schedules';
+    this.throttlesTable = schema ? `${quoteIdentifier(schema)}.task_throttles` : 'task_throttles';
     const edges = schema ? `${quoteIdentifier(schema)}.task_dependencies` : 'task_dependencies';
     this.queueTable = schema ? `${quoteIdentifier(schema)}.task_queues` : 'task_queues';
     this.sql = postgresStatements(this.table, edges, this.queueTable);
     this.queues = postgresQueueStatements(this.queueTable, this.table);
+    this.limits = postgresLimitStatements(this.queueTable, this.table);
     this.workflow = postgresWorkflowStatements(this.table, edges);
     this.notifier = new PgNotifier(this.pool);
   }
@@ -93,7 +103,7 @@ export class PostgresDialect implements TaskDialect {
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
-    const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
+    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
     // ISO text: node-postgres formats each Date in local time, field by field.
     const text = dateFormatter((date) => date.toISOString());
     for (const row of rows) insertValues(row, text).forEach((value, index) => columns[index].push(value));
@@ -234,6 +244,10 @@ export class PostgresDialect implements TaskDialect {
     });
   }
 
+  async read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return (await this.pool.query(sql, params)).rows as R[];
+  }
+
   async transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
     if (manager) return work(managerRunner(manager));
     const client = await this.pool.connect();
@@ -271,6 +285,10 @@ export class PostgresDialect implements TaskDialect {
     return result.rows[0]?.deleted ?? 0;
   }
 
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows((await this.query<Record<string, unknown>>('queue_depth', this.sql.queueDepth, [])).rows);
+  }
+
   async now(): Promise<Date> {
     return (await this.query<{ now: Date }>('now', this.sql.now, [])).rows[0].now;
   }
@@ -283,6 +301,15 @@ export class PostgresDialect implements TaskDialect {
     const prefix = this.table.slice(0, -'task_results'.length);
     return (this.operationsDialect ??= postgresOperations(this.pool, () => this.maintenancePool(),
       { results: this.table, edges: `${prefix}task_dependencies`, workers: `${prefix}task_workers` }));
+  }
+
+  uniqueness(): UniquenessDialect {
+    return (this.unique ??= {
+      statements: postgresUniqueStatements(this.table, this.throttlesTable),
+      transaction: (work, manager) => this.transaction(work, manager),
+      // The keyed insert is the only statement run through here: one prepared name.
+      single: async (text, values) => (await this.query('upsertKeyed', text, values)).rows,
+    });
   }
 
   async checkSchema(): Promise<void> {

@@ -1,5 +1,6 @@
 import { FINISHED_STATUSES } from '../../task-result-status.enum';
 import { INSERT_COLUMNS } from '../shared/insert-columns';
+import { queueDepthStatement as queueDepth } from '../shared/queue-depth';
 import { ENQUEUED_CHANNEL } from './pg-channels';
 import type { WorkflowStatements } from '../workflow-statements.interface';
 
@@ -18,8 +19,12 @@ const STORED_NOW = "date_trunc('milliseconds', now())";
  * dialects. 'READY' is a literal throughout: the claim index is partial on it.
  */
 export function postgresStatements(table: string, edges: string, queueTable: string) {
-  /** A paused queue (${queue}) is claimed by no one: one primary-key probe per queue, not per row. */
-  const notPaused = (queue: string) => `NOT EXISTS (SELECT 1 FROM ${queueTable} WHERE name = ${queue} AND paused)`;
+  /**
+   * Paused queues are claimed by no one. They are left out where the queues are listed, once per
+   * statement (a hashed subplan over the few paused names): a probe inside the walk below, per
+   * queue and priority, made every claim several times slower.
+   */
+  const PAUSED = `SELECT name FROM ${queueTable} WHERE paused`;
   /**
    * Due rows of one queue (${queue}) in claim order, one index range per priority present: the
    * priorities are found by skipping through the index from the highest down, and each range
@@ -27,10 +32,10 @@ export function postgresStatements(table: string, edges: string, queueTable: str
    * backing off are never read, whatever their number or priority. Lazily evaluated: the outer
    * LIMIT stops the walk once enough rows are found.
    */
-  const dueInQueue = (queue: string) => `
+  const dueInQueue = (queue: string, gate = '') => `
     SELECT due.id, due.priority, due.run_after FROM (
       WITH RECURSIVE priorities(priority) AS (
-        SELECT max(priority) FROM ${table} WHERE status = 'READY' AND queue_name = ${queue}
+        SELECT max(priority) FROM ${table} WHERE status = 'READY' AND queue_name = ${queue}${gate}
         UNION ALL
         SELECT (SELECT max(priority) FROM ${table} WHERE status = 'READY' AND queue_name = ${queue} AND priority < p.priority)
           FROM priorities AS p WHERE p.priority IS NOT NULL
@@ -39,7 +44,6 @@ export function postgresStatements(table: string, edges: string, queueTable: str
     ) AS p CROSS JOIN LATERAL (
       SELECT id, priority, run_after FROM ${table}
        WHERE status = 'READY' AND queue_name = ${queue} AND priority = p.priority AND run_after <= now()
-         AND ${notPaused(queue)}
        ORDER BY run_after, id
        LIMIT $3::int
          FOR UPDATE SKIP LOCKED
@@ -68,26 +72,30 @@ export function postgresStatements(table: string, edges: string, queueTable: str
            worker_ids = t.worker_ids || to_jsonb($1::text)
       FROM (${due}) AS due
      WHERE t.id = due.id
-    RETURNING t.id, t.task_name, t.queue_name, t.priority, t.args, t.kwargs, t.attempt, t.max_attempts, t.run_after, t.scheduled_at`;
+    RETURNING t.id, t.task_name, t.queue_name, t.priority, t.args, t.kwargs, t.attempt, t.max_attempts, t.run_after, t.scheduled_at,
+              t.trace_context, t.last_attempted_at AS claimed_at`;
   /** One array per column, in the order of insertValues. */
   const insert = `
     INSERT INTO ${table} (${INSERT_COLUMNS})
     SELECT id, task_name, 'READY', queue_name, priority, args::jsonb, kwargs::jsonb, backend,
-           COALESCE(run_at, ${afterNow('delay_ms')}), ${STORED_NOW}, max_attempts, 0, '[]', '[]', false
+           COALESCE(run_at, ${afterNow('delay_ms')}), ${STORED_NOW}, max_attempts, 0, '[]', '[]', false, trace_context
       FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
-                  $8::timestamptz[], $9::float8[], $10::int[])
-           AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts)`;
+                  $8::timestamptz[], $9::float8[], $10::int[], $11::text[])
+           AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts, trace_context)`;
   return {
     insert,
     insertAndNotify: `
       WITH inserted AS (${insert} RETURNING queue_name)
       SELECT pg_notify('${ENQUEUED_CHANNEL}', queue_name) FROM (SELECT DISTINCT queue_name FROM inserted) AS queues`,
-    claimOneQueue: claim(dueInQueue('$4::text')),
-    claimQueues: claim(dueInQueues('unnest($4::text[]) AS q(name)')),
-    claimAnyQueue: claim(dueInQueues('(SELECT name FROM ready_queue WHERE name IS NOT NULL) AS q'), queuesWithReadyRows),
-    /** claimAnyQueue but the queues of $4, which this worker claims under their limits (src/limits). */
-    claimAnyQueueExcept: claim(dueInQueues('(SELECT name FROM ready_queue WHERE name IS NOT NULL AND name <> ALL($4::text[])) AS q'),
+    // One queue: a paused one has no highest priority, so the walk has nowhere to start.
+    claimOneQueue: claim(dueInQueue('$4::text', ` AND $4::text NOT IN (${PAUSED})`)),
+    claimQueues: claim(dueInQueues(`(SELECT name FROM unnest($4::text[]) AS u(name) WHERE name NOT IN (${PAUSED})) AS q`)),
+    claimAnyQueue: claim(dueInQueues(`(SELECT name FROM ready_queue WHERE name IS NOT NULL AND name NOT IN (${PAUSED})) AS q`),
       queuesWithReadyRows),
+    /** claimAnyQueue but the queues of $4, which this worker claims under their limits (src/limits). */
+    claimAnyQueueExcept: claim(dueInQueues(
+      `(SELECT name FROM ready_queue WHERE name IS NOT NULL AND name <> ALL($4::text[]) AND name NOT IN (${PAUSED})) AS q`),
+    queuesWithReadyRows),
     /**
      * Applies decided changes (TaskChange), fenced on RUNNING, owner and attempt; with $1 true
      * also on an expired lease (a rescue). A cancellation requested before it runs wins.
@@ -169,6 +177,8 @@ export function postgresStatements(table: string, edges: string, queueTable: str
       )
       SELECT count(*)::int AS deleted FROM pruned`,
     now: 'SELECT now() AS now',
+    /** The tasks not finished, counted per queue and status (telemetry's queue depth). */
+    queueDepth: queueDepth(table),
     schema: 'SELECT to_regclass($1)::text AS found',
   };
 }
@@ -183,10 +193,10 @@ export function postgresWorkflowStatements(table: string, edges: string): Workfl
     insertTasks: (rows) => `
       INSERT INTO ${table} (${INSERT_COLUMNS}, group_id, group_position, metadata, pending_dependencies, on_dependency_failure, pipe, release_delay_ms)
       VALUES ${Array.from({ length: rows }, (_, row) => {
-    const $ = (n: number) => `$${row * 18 + n}`;
+    const $ = (n: number) => `$${row * 19 + n}`;
     return `(${$(1)}::text, ${$(2)}::text, ${$(3)}::text, ${$(4)}::text, ${$(5)}::smallint, ${$(6)}::jsonb, ${$(7)}::jsonb, ${$(8)}::text,
-              COALESCE(${$(9)}::timestamptz, ${afterNow(`${$(10)}::float8`)}), now(), ${$(11)}::int, 0, '[]', '[]', false,
-              ${$(12)}::text, ${$(13)}::int, ${$(14)}::jsonb, ${$(15)}::int, ${$(16)}::text, ${$(17)}::smallint, ${$(18)}::int)`;
+              COALESCE(${$(9)}::timestamptz, ${afterNow(`${$(10)}::float8`)}), now(), ${$(11)}::int, 0, '[]', '[]', false, ${$(12)}::text,
+              ${$(13)}::text, ${$(14)}::int, ${$(15)}::jsonb, ${$(16)}::int, ${$(17)}::text, ${$(18)}::smallint, ${$(19)}::int)`;
   }).join(', ')}`,
     insertEdges: (rows) => `INSERT INTO ${edges} (task_id, depends_on_id, position) VALUES ${
       Array.from({ length: rows }, (_, row) => `($${row * 3 + 1}::text, $${row * 3 + 2}::text, $${row * 3 + 3}::int)`).join(', ')}`,

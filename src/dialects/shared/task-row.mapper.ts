@@ -28,6 +28,7 @@ const PROPERTIES: Record<string, keyof TaskRow> = {
   scheduled_at: 'scheduledAt',
   group_id: 'groupId',
   metadata: 'metadata',
+  unique_key: 'uniqueKey',
 };
 const JSON_COLUMNS = new Set(['args', 'kwargs', 'errors', 'worker_ids', 'progress', 'metadata']);
 const DATE_COLUMNS = new Set(['run_after', 'enqueued_at', 'started_at', 'finished_at', 'last_attempted_at', 'lease_expires_at', 'scheduled_at']);
@@ -112,6 +113,9 @@ export function toClaimedTask(row: Record<string, unknown>, attemptOffset = 0): 
     attempt: Number(row.attempt) + attemptOffset,
     maxAttempts: Number(row.max_attempts),
     scheduledAt: row.scheduled_at ?? null,
+    runAfter: row.run_after ?? null,
+    traceContext: (row.trace_context as string | null | undefined) ?? null,
+    claimedAt: row.claimed_at ?? null,
   };
 }
 

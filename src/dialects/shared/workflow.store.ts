@@ -69,9 +69,9 @@ export function insertWorkflow(
         outcome = { status: TaskResultStatus.READY };
       }
       stored.push(outcome);
-      const [id, taskName, queueName, priority, , kwargs, backend, runAt, delayMs, maxAttempts] = insertValues(task.row, format);
+      const [id, taskName, queueName, priority, , kwargs, backend, runAt, delayMs, maxAttempts, traceContext] = insertValues(task.row, format);
       taskValues.push([id, taskName, outcome.status === TaskResultStatus.READY ? TaskResultStatus.READY : TaskResultStatus.WAITING,
-        queueName, priority, args, kwargs, backend, runAt, delayMs, maxAttempts,
+        queueName, priority, args, kwargs, backend, runAt, delayMs, maxAttempts, traceContext,
         task.row.groupId ?? null, task.row.groupPosition ?? null, task.row.metadataJson ?? null, pending,
         task.onDependencyFailure, task.pipe, task.releaseDelayMs]);
       for (const [position, dep] of deps.entries()) {

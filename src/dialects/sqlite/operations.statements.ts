@@ -14,7 +14,8 @@ const batch = (filter: FilterShape, extra = '') => `SELECT id FROM task_results 
 /** The operating statements of SQLite (see OperationStatements). */
 export const SQLITE_OPERATIONS: OperationStatements = {
   returnsRows: true,
-  lockTask: 'SELECT status, attempt, queue_name, pipe FROM task_results WHERE id = ?',
+  lockTask: 'SELECT status, attempt, queue_name, pipe, task_name, unique_key, last_attempted_at FROM task_results WHERE id = ?',
+  keyHolder: `SELECT id FROM task_results WHERE task_name = ? AND unique_key = ? AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL LIMIT 1`,
   retry: `UPDATE task_results SET ${RETRIED} WHERE id = ? AND status IN ('FAILED', 'CANCELLED')`,
   cancelledDependents: `
     SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
@@ -28,7 +29,7 @@ export const SQLITE_OPERATIONS: OperationStatements = {
   reopen: "UPDATE task_results SET status = 'WAITING', finished_at = NULL, pending_dependencies = ? WHERE id = ? AND status = 'CANCELLED'",
   retryMany: (filter) => `
     UPDATE task_results SET ${RETRIED}
-     WHERE id IN (${batch(filter, 'AND pending_dependencies = 0')}) AND status IN ('FAILED', 'CANCELLED')
+     WHERE id IN (${batch(filter, 'AND pending_dependencies = 0 AND (unique_key IS NULL OR last_attempted_at IS NOT NULL)')}) AND status IN ('FAILED', 'CANCELLED')
     RETURNING queue_name`,
   cancelMany: (filter) => `
     UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW}

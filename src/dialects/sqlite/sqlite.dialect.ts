@@ -6,6 +6,7 @@ import { claimed, isFinished, isPlainSuccess, rescued, TaskChange } from '../../
 import type { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
 import { insertValues } from '../shared/insert-columns';
+import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask, toSqliteDate } from '../shared/task-row.mapper';
 import type {
@@ -14,11 +15,14 @@ import type {
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE_QUEUES } from './queues.statements';
+import { SQLITE_LIMITS } from './limits.statements';
 import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
 import { sqliteOperations } from './sqlite-operations';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
+import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import { SQLITE_UNIQUE } from '../../uniqueness/sqlite.unique-statements';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport, SettleReport } from '../shared/dependents.settle';
 import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
@@ -36,6 +40,7 @@ export class SqliteDialect implements TaskDialect {
   readonly workerUnsupported?: string;
   readonly workflow = SQLITE_WORKFLOW;
   readonly queues = SQLITE_QUEUES;
+  readonly limits = SQLITE_LIMITS;
   private readonly claimTexts = new Map<number, string>();
   /** Queues claimed with the walk through every priority (`claim`) until the time given, without trying claimTop first. */
   private readonly walking = new Map<string, number>();
@@ -155,6 +160,10 @@ export class SqliteDialect implements TaskDialect {
     });
   }
 
+  read<R>(sql: string, params: unknown[]): Promise<R[]> {
+    return this.connection.all(sql, params) as Promise<R[]>;
+  }
+
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T> {
     if (manager) return work(managerRunner(manager));
     return this.connection.immediate((tx) => work(runnerOf(tx)));
@@ -179,6 +188,10 @@ export class SqliteDialect implements TaskDialect {
     });
   }
 
+  async queueDepth(): Promise<QueueDepthRow[]> {
+    return toQueueDepthRows(await this.connection.all(SQLITE.queueDepth));
+  }
+
   async now(): Promise<Date> {
     const row = await this.connection.get<{ now: string }>(SQLITE.now);
     return new Date(`${row!.now.replace(' ', 'T')}Z`);
@@ -190,6 +203,10 @@ export class SqliteDialect implements TaskDialect {
 
   operations(): OperationsDialect {
     return sqliteOperations(this.connection);
+  }
+
+  uniqueness(): UniquenessDialect {
+    return { statements: SQLITE_UNIQUE, transaction: (work, manager) => this.transaction(work, manager) };
   }
 
   async checkSchema(): Promise<void> {

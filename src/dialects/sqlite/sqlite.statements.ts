@@ -1,4 +1,7 @@
 import { INSERT_COLUMNS } from '../shared/insert-columns';
+import { queueDepthStatement } from '../shared/queue-depth';
+
+const QUEUE_DEPTH = queueDepthStatement();
 import type { WorkflowStatements } from '../workflow-statements.interface';
 import { toSqliteDate } from '../shared/task-row.mapper';
 
@@ -7,9 +10,9 @@ import { toSqliteDate } from '../shared/task-row.mapper';
  * writes it), so text comparison is time order and the claim index stays usable. 'now' is the
  * same for the whole statement.
  */
-const NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+export const NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 /** The database's now plus a parameter in milliseconds (negative: before now). */
-const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ? / 1000.0))";
+export const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ? / 1000.0))";
 /** A time given as two parameters, `[text, null]` absolute or `[null, ms]` relative (see timeParams). */
 const TIME = `COALESCE(?, ${AFTER_NOW})`;
 
@@ -35,10 +38,10 @@ const dueInQueue = (index: number) => `
    LIMIT ?`;
 
 /** worker, lease ms, worker: what a claimed row becomes (see claimed()). */
-const CLAIMED = `status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
+export const CLAIMED = `status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
            started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
            worker_ids = json_insert(worker_ids, '$[#]', ?)`;
-const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at';
+export const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at, trace_context, last_attempted_at AS claimed_at';
 
 const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 const list = (count: number) => Array(count).fill('?').join(', ');
@@ -48,10 +51,10 @@ const list = (count: number) => Array(count).fill('?').join(', ');
  * other dialects. Parameters are positional, in the order of each comment.
  */
 export const SQLITE = {
-  /** id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts (insertValues). */
+  /** id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts, trace_context (insertValues). */
   insert: `
     INSERT INTO task_results (${INSERT_COLUMNS})
-    VALUES (?, ?, 'READY', ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0)`,
+    VALUES (?, ?, 'READY', ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0, ?)`,
 
   /** The queues no worker claims until resumed (src/queues). */
   pausedQueues: 'SELECT name FROM task_queues WHERE paused',
@@ -167,6 +170,8 @@ export const SQLITE = {
   pruneEdges: 'DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))',
 
   now: `SELECT ${NOW} AS now`,
+  /** The tasks not finished, counted per queue and status (telemetry's queue depth). */
+  queueDepth: QUEUE_DEPTH,
 
   schema: `SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'task_results'`,
 } as const;
@@ -179,7 +184,7 @@ export const SQLITE_WORKFLOW: WorkflowStatements = {
   formatDate: toSqliteDate,
   insertTasks: (rows) => `
     INSERT INTO task_results (${WORKFLOW_COLUMNS})
-    VALUES ${Array(rows).fill(`(?, ?, ?, ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?)`).join(', ')}`,
+    VALUES ${Array(rows).fill(`(?, ?, ?, ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?, ?, ?, ?, ?, ?)`).join(', ')}`,
   insertEdges: (rows) => `INSERT INTO task_dependencies (task_id, depends_on_id, position) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)})`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
