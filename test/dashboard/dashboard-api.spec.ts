@@ -142,11 +142,13 @@ describe.each<Platform>(['express', 'fastify'])('dashboard JSON API on %s', (pla
     expect((await remove(ids.dependent).expect(409)).body.message).toContain('READY');
   });
 
-  it('GET queues counts tasks per queue and status', async () => {
+  it('GET queues counts tasks per queue and status, with each queue\'s limits', async () => {
     const { queues } = (await get('queues').expect(200)).body;
     expect(queues).toEqual([
       expect.objectContaining({ name: 'default', paused: false, counts: expect.objectContaining({ SUCCESSFUL: 1, READY: 2, CANCELLED: 1, FAILED: 0 }) }),
-      expect.objectContaining({ name: 'emails', paused: false, counts: expect.objectContaining({ FAILED: 1, READY: 0 }) }),
+      expect.objectContaining({
+        name: 'emails', paused: false, globalConcurrency: 2, rateLimit: { limit: 10, interval: 1000 }, counts: expect.objectContaining({ FAILED: 1, READY: 0 }),
+      }),
     ]);
   });
 

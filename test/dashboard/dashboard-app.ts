@@ -46,7 +46,7 @@ export async function createDashboardApp(
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot(db.options),
-      TasksModule.forRoot({ queues: ['default', 'emails'] }),
+      TasksModule.forRoot({ queues: { default: {}, emails: { globalConcurrency: 2, rateLimit: { limit: 10, interval: 1000 } } } }),
       TasksDashboardModule.forRoot(dashboard),
       ...(options.imports ?? []),
     ],
