@@ -29,6 +29,8 @@ export type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.in
 export type { TaskQueueInfo } from './queues/task-queue.interface';
 export type { QueueLimits, QueuesOption, RateLimit } from './limits/queue-limits';
 export { SCHEDULER_INTERVAL_NAME } from './schedules/task.scheduler';
+export { TasksDashboardModule } from './dashboard/tasks-dashboard.module';
+export type { TasksDashboardOptions, DashboardGuard } from './dashboard/tasks-dashboard.options';
 export { runMigrationsExclusively } from './run-migrations-exclusively';
 export { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
 export { DummyBackend, MemoryBackend } from './backends/memory.backend';

@@ -26,6 +26,7 @@ export async function bootstrap(options: BootstrapOptions = {}): Promise<INestAp
   process.stdout.write([
     '',
     `Sample API on ${url} (${describeDatabase(app.get(DataSource).options)})`,
+    `Dashboard on ${url}/dashboard`,
     worker
       ? 'A worker runs inside this process. Stop both with Ctrl-C.'
       : 'Tasks stay READY until a worker runs: start one with `nest start worker` (npm run start:worker).',

@@ -80,6 +80,12 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
     };
   }
 
+  /** The DataSource the tasks are stored in, for readers of the table such as the dashboard. */
+  get connection(): DataSource {
+    if (!this.dataSource) throw new Error('TasksModule is not initialised yet: read tasks after the application has started.');
+    return this.dataSource;
+  }
+
   get dialect(): TaskDialect {
     if (!this.dialectInstance) throw new Error('TasksModule is not initialised yet: enqueue after the application has started.');
     return this.dialectInstance;

@@ -104,6 +104,16 @@ async function main() {
     fail(`unexpected return value ${JSON.stringify(done.returnValue)}`);
   }
 
+  step('dashboard page, assets and API');
+  const page = await fetch(`${base}/dashboard`);
+  const html = await page.text();
+  const script = html.match(/src="\.\/dashboard\/(assets\/dashboard\.js\?v=\w+)"/)?.[1];
+  if (page.status !== 200 || !script) fail(`GET /dashboard answered ${page.status}: ${html.slice(0, 300)}`);
+  const asset = await fetch(`${base}/dashboard/${script}`);
+  if (asset.status !== 200 || (await asset.text()).length < 10_000) fail(`GET /dashboard/${script} answered ${asset.status}`);
+  const listed = await (await fetch(`${base}/dashboard/api/tasks?status=SUCCESSFUL`)).json();
+  if (!listed.tasks?.some((row) => row.id === task.id)) fail(`GET /dashboard/api/tasks does not list the task: ${JSON.stringify(listed)}`);
+
   step('worker stops on SIGTERM with exit code 0');
   worker.child.kill('SIGTERM');
   const code = await worker.exited;

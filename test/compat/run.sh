@@ -47,7 +47,7 @@ log "packed $(basename "$tarball"): $(tar tzf "$tarball" | wc -l) files"
 # What the package must ship, checked as one more test.
 contents_result="PASS"
 tar tzf "$tarball" >"$WORK/contents.txt"
-for file in LICENSE README.md package.json dist/src/index.js dist/src/index.d.ts dist/migrations/index.js; do
+for file in LICENSE README.md package.json dist/src/index.js dist/src/index.d.ts dist/migrations/index.js dashboard-ui/public/dashboard.js dashboard-ui/public/dashboard.css; do
   grep -qx "package/$file" "$WORK/contents.txt" || contents_result="FAIL: $file is not in the package"
 done
 
