@@ -1,21 +1,8 @@
+import { mysqlQuery as query, Queryable } from './mysql-query';
 import type { Pool, PoolConnection } from 'mysql2';
-import { toUtcDateTime } from '../shared/task-row.mapper';
 import type { OperationsDialect, OperationsRow, OperationsRunner } from '../operations-dialect.interface';
 import { MYSQL_OPERATIONS, MYSQL_WORKERS } from './operations.statements';
 
-type Queryable = Pick<Pool, 'query'>;
-
-/** Dates as UTC text (mysql2 would use the process's zone), booleans as 0/1; arrays expand for `IN (?)`. */
-function params(values: readonly unknown[]): unknown[] {
-  return values.map((value) => (value instanceof Date ? toUtcDateTime(value) : typeof value === 'boolean' ? Number(value) : value));
-}
-
-function query<T>(target: Queryable, sql: string, values: readonly unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    (target.query as (sql: string, values: unknown[], callback: (error: Error | null, result: unknown) => void) => void)(
-      sql, params(values), (error, result) => (error ? reject(error) : resolve(result as T)));
-  });
-}
 
 function runner(target: () => Queryable): OperationsRunner {
   return {

@@ -1,16 +1,12 @@
 import type { Pool, PoolClient } from 'pg';
+import { inPgTransaction, pgParams } from './pg-transaction';
 import type { OperationsDialect, OperationsRunner } from '../operations-dialect.interface';
 import { postgresOperationStatements, postgresWorkerStatements } from './operations.statements';
 
-/** Dates as ISO text: node-postgres would format a Date in the process's time zone. */
-function params(values: readonly unknown[]): unknown[] {
-  return values.map((value) => (value instanceof Date ? value.toISOString() : value));
-}
-
 function runner(target: () => Pool | PoolClient): OperationsRunner {
   return {
-    all: async (sql, values = []) => (await target().query(sql, params(values))).rows,
-    run: async (sql, values = []) => (await target().query(sql, params(values))).rowCount ?? 0,
+    all: async (sql, values = []) => (await target().query(sql, pgParams(values))).rows,
+    run: async (sql, values = []) => (await target().query(sql, pgParams(values))).rowCount ?? 0,
   };
 }
 
@@ -25,22 +21,7 @@ export function postgresOperations(pool: Pool, maintenance: () => Pool, tables: 
     ...runner(() => pool),
     maintenance: runner(maintenance),
     async transaction(work) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await work(runner(() => client));
-        await client.query('COMMIT');
-        client.release();
-        return result;
-      } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-          client.release();
-        } catch {
-          client.release(true);
-        }
-        throw error;
-      }
+      return inPgTransaction(pool, (client) => work(runner(() => client)));
     },
   };
 }
