@@ -468,9 +468,8 @@ async function workflowRun(system, driver, opts, kind, rowOut, log) {
 /**
  * limited: how fast one worker process claims and runs --n no-op jobs of an unlimited queue,
  * alone, then next to a queue it also serves that is saturated (globalConcurrency 2, always
- * more jobs waiting than the limit lets run), so that every claim of the worker also runs the
- * limited claim of that queue. Same run, same worker settings: the ratio is the cost of the
- * limit to the queues it does not limit.
+ * more jobs waiting than the limit lets run, the limit held by this worker's own tasks). Same
+ * run, same worker settings: the ratio is the cost of the limit to the queues it does not limit.
  */
 async function limitedRun(system, driver, opts, rowOut, log) {
   const c = Math.max(...opts.c);

@@ -7,6 +7,12 @@ import { claimLimited } from './limited-claim';
 import { concurrencyKeyOf } from './task-limits';
 
 /**
+ * How many of this worker's tasks of a queue are RUNNING in the database: claimed, their outcome
+ * not yet committed (a lower bound of the queue's RUNNING count, whatever other workers do).
+ */
+export type HeldCount = (queue: string) => number;
+
+/**
  * A worker's claims under its limits: each governed queue by a limited claim of its own, then
  * the other queues by the plain claim, unchanged. A worker with no governed queue claims exactly
  * as before, one statement per claim.
@@ -37,9 +43,11 @@ export class ClaimRouter {
 
   /**
    * Up to `request.limit` tasks; of governed queues at most `freeSlots`, since a task claimed ahead
-   * of a free slot would hold a place under the limit without running.
+   * of a free slot would hold a place under the limit without running. A queue whose
+   * `globalConcurrency` this worker's own tasks fill is not tried: no claim can take one of its
+   * tasks before one of them is written, which nudges it.
    */
-  async claim(request: ClaimRequest, freeSlots: number): Promise<ClaimedTask[]> {
+  async claim(request: ClaimRequest, freeSlots: number, held: HeldCount): Promise<ClaimedTask[]> {
     const { governed, plain, except } = this.plan;
     if (governed.length === 0) return this.dialect.claim(request);
     const tasks: ClaimedTask[] = [];
@@ -49,6 +57,8 @@ export class ClaimRouter {
       if (budget <= 0) break;
       const queue = governed[(start + i) % governed.length];
       if ((this.quiet.get(queue.name) ?? 0) > performance.now()) continue;
+      const { globalConcurrency } = queue.limits;
+      if (globalConcurrency !== undefined && held(queue.name) >= globalConcurrency) continue;
       const claimed = await claimLimited(this.dialect, queue, {
         workerId: request.workerId, limit: budget, leaseMs: request.leaseMs, keyOf: (row) => this.keyOf(row),
       });

@@ -112,6 +112,8 @@ class WorkerRun {
   private readonly wakeUp = new WakeUp();
   /** Outcomes of finished attempts not yet committed. */
   private readonly writes = new Set<Promise<void>>();
+  /** Outcome writes in flight, by queue: their rows are still RUNNING. */
+  private readonly writing = new Map<string, number>();
   /** Outcome writes settled so far: a batch run is drained only if none settled during its last claim. */
   private settledWrites = 0;
   private readonly writer: OutcomeWriter;
@@ -201,7 +203,7 @@ class WorkerRun {
         const settledBefore = this.settledWrites;
         try {
           const freeSlots = concurrency - this.active.size - this.buffer.length;
-          tasks = await this.claims.claim({ workerId, queues, limit, leaseMs: leaseDuration }, freeSlots);
+          tasks = await this.claims.claim({ workerId, queues, limit, leaseMs: leaseDuration }, freeSlots, (queue) => this.heldIn(queue));
           failures = 0;
         } catch (error) {
           failures++;
@@ -263,6 +265,14 @@ class WorkerRun {
     return this.wakeUp.sleep(stale === undefined ? ms : Math.min(ms ?? Infinity, stale + 1));
   }
 
+  /** This worker's tasks of `queue` that are RUNNING in the database: claimed, their outcome not yet committed. */
+  private heldIn(queue: string): number {
+    let count = this.writing.get(queue) ?? 0;
+    for (const attempt of this.active.values()) if (attempt.task.queueName === queue) count++;
+    for (const task of this.buffer.tasks()) if (task.queueName === queue) count++;
+    return count;
+  }
+
   private wake(): void {
     this.wakeUp.wake();
   }
@@ -301,14 +311,19 @@ class WorkerRun {
 
   /** Writes `outcome`, then tells whoever waits on the task and whoever listens to its events. */
   private record(task: ClaimedTask, outcome: TaskChange): Promise<void> {
+    const queue = task.queueName;
+    this.writing.set(queue, (this.writing.get(queue) ?? 0) + 1);
     const tracked = this.writer.write(outcome)
       .then(() => {
         this.events.changed(task.id);
         this.announcer.written(task, outcome);
       })
       .finally(() => {
+        const writing = this.writing.get(queue)! - 1;
+        if (writing === 0) this.writing.delete(queue);
+        else this.writing.set(queue, writing);
         // A slot of its queue may have freed under a limit.
-        this.claims.nudge(task.queueName);
+        this.claims.nudge(queue);
         this.writes.delete(tracked);
         this.settledWrites++;
         this.wake();

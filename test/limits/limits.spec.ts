@@ -81,6 +81,16 @@ describe(`limits (${TEST_DB})`, () => {
     expect((await Promise.all(narrow.map((result) => t.tasks.getResult(result.id)))).map((result) => result.attempts)).toEqual(Array(8).fill(1));
   });
 
+  it('claims the next task of a queue its own tasks hold at its limit as soon as one is written, not a poll later', async () => {
+    const narrow = await t.tasks.enqueueMany(Jobs, 'narrow', Array.from({ length: 6 }, () => [40] as [number]));
+    const started = Date.now();
+    // The poll would take 5 s a round: only the writes of its own tasks can move the worker on.
+    await t.worker.run({ queues: ['narrow', 'wide'], concurrency: 6, maxTasks: 6, pollInterval: 5_000 });
+    await Promise.all(narrow.map((result) => result.wait({ timeout: 10_000 })));
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(Jobs.peak).toBe(2);
+  });
+
   it('runs at most globalConcurrency attempts of a task per concurrency key, keys in parallel, and a task limit without key across all', async () => {
     const runs = await Promise.all(['a', 'a', 'a', 'b', 'b', 'b', 'c'].map((tenant) => t.tasks.enqueue(Jobs, 'perTenant', [tenant, 80])));
     const pairs = await t.tasks.enqueueMany(Jobs, 'twoAtOnce', Array.from({ length: 5 }, () => [50] as [number]));
