@@ -314,18 +314,17 @@ export class MysqlDialect implements TaskDialect {
     return {
       statements: MYSQL_UNIQUE,
       transaction: (work, manager) => retried(() => this.transaction(work, manager), manager),
-      single: (task) => retried(() => this.keyedSkip(task)),
+      single: (task) => retried(() => (task.replace ? this.keyedReplace(task) : this.keyedSkip(task))),
     };
   }
 
   /**
    * A skip enqueue, autocommitted: the upsert changes nothing when a pending task holds the key,
-   * so it can be read after the commit, and if a worker claimed it in between, the enqueue is
-   * simply made again (it may now insert the follow-up). A replace cannot be: the task it
-   * changed would have to be read in its transaction, under its lock (null: see `single`).
+   * so that task can be read after the commit, and if a worker claimed it in between, the
+   * enqueue is simply made again (it may now insert the follow-up); after a few such misses, a
+   * transaction settles it (null: see `single`).
    */
   private async keyedSkip(task: KeyedTask): Promise<Row | null> {
-    if (task.replace) return null;
     const sql = MYSQL_UNIQUE;
     for (let attempt = 1; attempt <= SKIP_ATTEMPTS; attempt++) {
       const header = await query<ResultSetHeader>(this.pool, sql.upsert, sql.upsertParams(task));
@@ -334,6 +333,22 @@ export class MysqlDialect implements TaskDialect {
       if (pending) return pending;
     }
     return null;
+  }
+
+  /**
+   * A replace changes the pending task, which must then be read under the upsert's lock, in its
+   * transaction; only when the key was free is there nothing to read. The server's isolation
+   * level is kept: the upsert locks the key's index entry and the read is an equality on that
+   * unique index, the same locks at REPEATABLE READ as at READ COMMITTED.
+   */
+  private keyedReplace(task: KeyedTask): Promise<Row | null> {
+    const sql = MYSQL_UNIQUE;
+    return this.inTransaction(false, async (connection) => {
+      const header = await query<ResultSetHeader>(connection, sql.upsert, sql.upsertParams(task));
+      if (Number(header.insertId) === 0) return { id: task.row.id };
+      const [pending] = await query<Row[]>(connection, sql.pendingLocked, sql.pendingParams(task.row.taskName, task.row.uniqueKey));
+      return pending ?? null;
+    });
   }
 
   async checkSchema(): Promise<void> {
