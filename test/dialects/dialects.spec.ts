@@ -11,6 +11,7 @@ import { TaskResultStatus } from '../../src/task-result-status.enum';
 import { createDatabase, newDataSource, TestDatabase, TestDb } from '../support/test-database';
 import { insertWorkflow, cancelWithDependents, dependencyIds, dependentIds, groupRows, forgetTask } from '../../src/dialects/shared/workflow.store';
 import { Pipe } from '../../src/dialects/shared/dependents.settle';
+import type { KeyedTask } from '../../src/uniqueness/uniqueness-dialect.interface';
 
 /**
  * Every named statement and every transition of every dialect, built directly from a
@@ -341,5 +342,23 @@ describe.each(DATABASES)('dialect %s', (type) => {
         .toBe(2);
       expect(await dependencyIds(dialect, tasks[1].row.id)).toEqual([]);
     });
+  });
+
+  it('uniqueness single: a free key inserts; a held one resolves with its pending task, unchanged (skip) or replaced (replace); a claim frees it', async () => {
+    const unique = dialect.uniqueness();
+    const key = `k-${newTaskId()}`;
+    const keyed = (replace: boolean, overrides: Partial<NewTaskRow> = {}): KeyedTask =>
+      ({ row: { ...row(overrides), uniqueKey: key }, replace, maxWaitMs: null });
+    const single = (task: KeyedTask) => unique.single!(task);
+    const first = keyed(false);
+    expect(await single(first)).toMatchObject({ id: first.row.id });
+    expect(await single(keyed(false, { args: '[2]' }))).toMatchObject({ id: first.row.id });
+    expect(await find(first.row.id)).toMatchObject({ args: [1], priority: 0 });
+    expect(await single(keyed(true, { args: '[3]', priority: 5 }))).toMatchObject({ id: first.row.id });
+    expect(await find(first.row.id)).toMatchObject({ args: [3], priority: 5, status: TaskResultStatus.READY });
+    expect((await claim()).map((task) => task.id)).toEqual([first.row.id]);
+    const followUp = keyed(true);
+    expect(await single(followUp)).toMatchObject({ id: followUp.row.id });
+    expect(await single(keyed(false))).toMatchObject({ id: followUp.row.id });
   });
 });
