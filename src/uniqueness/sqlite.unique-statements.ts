@@ -7,23 +7,6 @@ const AFTER_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', 
 const PENDING = "unique_key IS NOT NULL AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL";
 const PENDING_BY_KEY = `SELECT * FROM task_results WHERE task_name = ? AND unique_key = ? AND ${PENDING}`;
 
-const INSERT_KEYED = `
-    INSERT INTO task_results (${INSERT_COLUMNS}, metadata, unique_key)
-    VALUES (?, ?, 'READY', ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?)
-    ON CONFLICT (task_name, unique_key) WHERE ${PENDING}`;
-
-/**
- * A skip enqueue on the dialect's own connection: inserts the row unless a pending task holds its
- * key, telling which by its change count (RETURNING costs SQLite a buffer of its own per
- * statement, about a tenth of a plain insert). Params: insertValues, metadata, key.
- */
-export const SQLITE_INSERT_UNLESS_PENDING = `${INSERT_KEYED} DO NOTHING`;
-
-/** The parameters of SQLITE_INSERT_UNLESS_PENDING. */
-export function insertUnlessPendingParams(task: KeyedTask): unknown[] {
-  return [...insertValues(task.row, toSqliteDate), task.row.metadataJson ?? null, task.row.uniqueKey];
-}
-
 /**
  * The named statements of unique tasks on SQLite. Writes are serialised by the database lock, so
  * the upsert and a read of the pending row in the same transaction agree. The upsert returns the
@@ -33,7 +16,10 @@ export function insertUnlessPendingParams(task: KeyedTask): unknown[] {
  */
 export const SQLITE_UNIQUE: UniqueStatements = {
   /** insertValues, metadata, key, then replace ×4, replace, maxWait, maxWait (see upsertParams). */
-  upsert: `${INSERT_KEYED}
+  upsert: `
+    INSERT INTO task_results (${INSERT_COLUMNS}, metadata, unique_key)
+    VALUES (?, ?, 'READY', ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?)
+    ON CONFLICT (task_name, unique_key) WHERE ${PENDING}
     DO UPDATE SET
       args = CASE WHEN ? THEN excluded.args ELSE args END,
       kwargs = CASE WHEN ? THEN excluded.kwargs ELSE kwargs END,
@@ -45,7 +31,8 @@ export const SQLITE_UNIQUE: UniqueStatements = {
     RETURNING id`,
   upsertParams: (task: KeyedTask) => {
     const replace = task.replace ? 1 : 0;
-    return [...insertUnlessPendingParams(task), replace, replace, replace, replace, replace, task.maxWaitMs, task.maxWaitMs];
+    return [...insertValues(task.row, toSqliteDate), task.row.metadataJson ?? null, task.row.uniqueKey,
+      replace, replace, replace, replace, replace, task.maxWaitMs, task.maxWaitMs];
   },
   keyParams: (taskName, key) => [taskName, key],
   pendingParams: (taskName, key) => [taskName, key],

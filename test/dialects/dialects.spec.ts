@@ -12,6 +12,7 @@ import { createDatabase, newDataSource, TestDatabase, TestDb } from '../support/
 import { insertWorkflow, cancelWithDependents, dependencyIds, dependentIds, groupRows, forgetTask } from '../../src/dialects/shared/workflow.store';
 import { Pipe } from '../../src/dialects/shared/dependents.settle';
 import type { KeyedTask } from '../../src/uniqueness/uniqueness-dialect.interface';
+import { enqueueKeyed } from '../../src/uniqueness/keyed.store';
 
 /**
  * Every named statement and every transition of every dialect, built directly from a
@@ -344,21 +345,24 @@ describe.each(DATABASES)('dialect %s', (type) => {
     });
   });
 
-  it('uniqueness single: a free key inserts; a held one resolves with its pending task, unchanged (skip) or replaced (replace); a claim frees it', async () => {
+  it('keyed enqueue of one task: a free key inserts; a held one resolves with its pending task, unchanged (skip) or replaced (replace); a claim frees it', async () => {
     const unique = dialect.uniqueness();
     const key = `k-${newTaskId()}`;
-    const keyed = (replace: boolean, overrides: Partial<NewTaskRow> = {}): KeyedTask =>
-      ({ row: { ...row(overrides), uniqueKey: key }, replace, maxWaitMs: null });
-    const single = (task: KeyedTask) => unique.single!(task);
-    const first = keyed(false);
-    expect(await single(first)).toMatchObject({ id: first.row.id });
-    expect(await single(keyed(false, { args: '[2]' }))).toMatchObject({ id: first.row.id });
-    expect(await find(first.row.id)).toMatchObject({ args: [1], priority: 0 });
-    expect(await single(keyed(true, { args: '[3]', priority: 5 }))).toMatchObject({ id: first.row.id });
-    expect(await find(first.row.id)).toMatchObject({ args: [3], priority: 5, status: TaskResultStatus.READY });
-    expect((await claim()).map((task) => task.id)).toEqual([first.row.id]);
-    const followUp = keyed(true);
-    expect(await single(followUp)).toMatchObject({ id: followUp.row.id });
-    expect(await single(keyed(false))).toMatchObject({ id: followUp.row.id });
+    const enqueue = async (replace: boolean, overrides: Partial<NewTaskRow> = {}) => {
+      const task: KeyedTask = { row: { ...row(overrides), uniqueKey: key }, replace, maxWaitMs: null };
+      const [outcome] = await enqueueKeyed(unique, [task], null);
+      return { id: outcome.inserted ? task.row.id : outcome.row!.id!, inserted: outcome.inserted };
+    };
+    const first = await enqueue(false);
+    expect(first.inserted).toBe(true);
+    expect(await enqueue(false, { args: '[2]' })).toEqual({ id: first.id, inserted: false });
+    expect(await find(first.id)).toMatchObject({ args: [1], priority: 0 });
+    expect(await enqueue(true, { args: '[3]', priority: 5 })).toEqual({ id: first.id, inserted: false });
+    expect(await find(first.id)).toMatchObject({ args: [3], priority: 5, status: TaskResultStatus.READY });
+    expect((await claim()).map((task) => task.id)).toEqual([first.id]);
+    const followUp = await enqueue(true);
+    expect(followUp).toMatchObject({ inserted: true });
+    expect(followUp.id).not.toBe(first.id);
+    expect(await enqueue(false)).toEqual({ id: followUp.id, inserted: false });
   });
 });

@@ -22,7 +22,7 @@ import type { OperationsDialect } from '../operations-dialect.interface';
 import { sqliteSchedules } from './sqlite-schedules';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
 import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
-import { insertUnlessPendingParams, SQLITE_INSERT_UNLESS_PENDING, SQLITE_UNIQUE } from '../../uniqueness/sqlite.unique-statements';
+import { SQLITE_UNIQUE } from '../../uniqueness/sqlite.unique-statements';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport, SettleReport } from '../shared/dependents.settle';
 import { afterFinish, announceSettled, cancelWithDependents, managerRunner } from '../shared/workflow.store';
@@ -206,21 +206,7 @@ export class SqliteDialect implements TaskDialect {
   }
 
   uniqueness(): UniquenessDialect {
-    return {
-      statements: SQLITE_UNIQUE,
-      transaction: (work, manager) => this.transaction(work, manager),
-      single: (task) => this.connection.immediate(async (tx) => {
-        const sql = SQLITE_UNIQUE;
-        if (!task.replace) {
-          if ((await tx.run(SQLITE_INSERT_UNLESS_PENDING, insertUnlessPendingParams(task))).changes > 0) return { id: task.row.id };
-        } else {
-          const upserted = await tx.get(sql.upsert, sql.upsertParams(task));
-          if (upserted?.id === task.row.id) return upserted;
-        }
-        // The write lock is held: the pending task that kept the key is still there.
-        return (await tx.get(sql.pending, sql.pendingParams(task.row.taskName, task.row.uniqueKey))) ?? null;
-      }),
-    };
+    return { statements: SQLITE_UNIQUE, transaction: (work, manager) => this.transaction(work, manager) };
   }
 
   async checkSchema(): Promise<void> {
