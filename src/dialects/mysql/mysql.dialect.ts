@@ -341,13 +341,15 @@ export class MysqlDialect implements TaskDialect {
    * level is kept: the upsert locks the key's index entry and the read is an equality on that
    * unique index, the same locks at REPEATABLE READ as at READ COMMITTED.
    */
-  private keyedReplace(task: KeyedTask): Promise<Row | null> {
+  private keyedReplace(task: KeyedTask): Promise<Row> {
     const sql = MYSQL_UNIQUE;
     return this.inTransaction(false, async (connection) => {
       const header = await query<ResultSetHeader>(connection, sql.upsert, sql.upsertParams(task));
       if (Number(header.insertId) === 0) return { id: task.row.id };
       const [pending] = await query<Row[]>(connection, sql.pendingLocked, sql.pendingParams(task.row.taskName, task.row.uniqueKey));
-      return pending ?? null;
+      // The upsert holds the pending row's lock: it cannot be gone (this rolls the replace back).
+      if (!pending) throw new TasksError(`Enqueue of ${task.row.taskName} with key "${task.row.uniqueKey}" found no pending task after its upsert.`);
+      return pending;
     });
   }
 
