@@ -24,8 +24,8 @@ export async function enqueueKeyed(
 ): Promise<KeyedOutcome[]> {
   const sql = unique.statements;
   if (unique.single && !manager && throttleMs === null && tasks.length === 1) {
-    const [row] = await unique.single(sql.upsert, sql.upsertParams(tasks[0]));
-    return [outcome(tasks[0], row)];
+    const row = await unique.single(tasks[0]);
+    if (row) return [outcome(tasks[0], row)];
   }
   return unique.transaction(async (run) => {
     const outcomes: KeyedOutcome[] = [];

@@ -11,11 +11,19 @@ const COLUMNS = MYSQL.find.slice(0, MYSQL.find.lastIndexOf('WHERE'));
 const PENDING_BY_KEY = `${COLUMNS} WHERE pending_key = ?`;
 /** `IF(replace, new, old)`: the assignments of ON DUPLICATE KEY UPDATE run left to right, each seeing the ones before. */
 const replaced = (column: string) => `${column} = IF(?, VALUES(${column}), ${column})`;
+/**
+ * Changes nothing, but sets LAST_INSERT_ID, which the server reports as the statement's insert
+ * id: 0 (the table has no AUTO_INCREMENT) when the row was inserted, at least 1 when a pending
+ * task holds the key. The argument reads the row: MariaDB evaluates a constant one while
+ * preparing the statement, inserted or not.
+ */
+const FOUND_MARK = 'unique_key = IF(LAST_INSERT_ID(LENGTH(id) + 1), unique_key, unique_key)';
 
 /**
  * The named statements of unique tasks on MySQL/MariaDB. There is no RETURNING to an upsert:
  * ON DUPLICATE KEY UPDATE locks the pending row (even when it changes nothing), and a locking read
- * in the same transaction then finds it, whatever the transaction's snapshot.
+ * in the same transaction then finds it, whatever the transaction's snapshot. Its insert id tells
+ * whether it inserted (see FOUND_MARK and MysqlDialect.uniqueness).
  */
 export const MYSQL_UNIQUE: UniqueStatements = {
   /** insertValues, metadata, key, then replace, maxWait, maxWait, replace ×4 (see upsertParams). */
@@ -24,7 +32,8 @@ export const MYSQL_UNIQUE: UniqueStatements = {
     VALUES (?, ?, 'READY', ?, ?, ?, ?, ?, COALESCE(?, ${AFTER_NOW}), ${NOW}, ?, 0, '[]', '[]', 0, ?, ?, ?)
     ON DUPLICATE KEY UPDATE
       run_after = IF(?, IF(? IS NULL, VALUES(run_after), LEAST(VALUES(run_after), TIMESTAMPADD(MICROSECOND, ? * 1000, enqueued_at))), run_after),
-      ${replaced('args')}, ${replaced('kwargs')}, ${replaced('metadata')}, ${replaced('priority')}`,
+      ${replaced('args')}, ${replaced('kwargs')}, ${replaced('metadata')}, ${replaced('priority')},
+      ${FOUND_MARK}`,
   upsertParams: (task: KeyedTask) => {
     const replace = task.replace ? 1 : 0;
     return [...insertValues(task.row, toUtcDateTime), task.row.metadataJson ?? null, task.row.uniqueKey,

@@ -47,6 +47,11 @@ export interface UniquenessDialect {
   readonly statements: UniqueStatements;
   /** One transaction, the dialect's own (retried where the database may pick it as a deadlock victim) or the caller's. */
   transaction<T>(work: (run: SqlRunner) => Promise<T>, manager?: EntityManager): Promise<T>;
-  /** Where `upsert` returns its row: runs it on its own, autocommitted, in one round trip. */
-  single?(sql: string, params: unknown[]): Promise<Record<string, unknown>[]>;
+  /**
+   * Where the database can: `task` enqueued on its own, outside any caller's transaction, in
+   * fewer round trips than `transaction` takes (one when its key is free, where it can). The
+   * row of the pending task it resolved to, `{ id }` of its own row when inserted, or null when
+   * it could not settle it alone, having changed nothing (the caller then takes `transaction`).
+   */
+  single?(task: KeyedTask): Promise<Record<string, unknown> | null>;
 }

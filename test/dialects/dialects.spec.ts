@@ -11,6 +11,8 @@ import { TaskResultStatus } from '../../src/task-result-status.enum';
 import { createDatabase, newDataSource, TestDatabase, TestDb } from '../support/test-database';
 import { insertWorkflow, cancelWithDependents, dependencyIds, dependentIds, groupRows, forgetTask } from '../../src/dialects/shared/workflow.store';
 import { Pipe } from '../../src/dialects/shared/dependents.settle';
+import type { KeyedTask } from '../../src/uniqueness/uniqueness-dialect.interface';
+import { enqueueKeyed } from '../../src/uniqueness/keyed.store';
 
 /**
  * Every named statement and every transition of every dialect, built directly from a
@@ -341,5 +343,26 @@ describe.each(DATABASES)('dialect %s', (type) => {
         .toBe(2);
       expect(await dependencyIds(dialect, tasks[1].row.id)).toEqual([]);
     });
+  });
+
+  it('keyed enqueue of one task: a free key inserts; a held one resolves with its pending task, unchanged (skip) or replaced (replace); a claim frees it', async () => {
+    const unique = dialect.uniqueness();
+    const key = `k-${newTaskId()}`;
+    const enqueue = async (replace: boolean, overrides: Partial<NewTaskRow> = {}) => {
+      const task: KeyedTask = { row: { ...row(overrides), uniqueKey: key }, replace, maxWaitMs: null };
+      const [outcome] = await enqueueKeyed(unique, [task], null);
+      return { id: outcome.inserted ? task.row.id : outcome.row!.id!, inserted: outcome.inserted };
+    };
+    const first = await enqueue(false);
+    expect(first.inserted).toBe(true);
+    expect(await enqueue(false, { args: '[2]' })).toEqual({ id: first.id, inserted: false });
+    expect(await find(first.id)).toMatchObject({ args: [1], priority: 0 });
+    expect(await enqueue(true, { args: '[3]', priority: 5 })).toEqual({ id: first.id, inserted: false });
+    expect(await find(first.id)).toMatchObject({ args: [3], priority: 5, status: TaskResultStatus.READY });
+    expect((await claim()).map((task) => task.id)).toEqual([first.id]);
+    const followUp = await enqueue(true);
+    expect(followUp).toMatchObject({ inserted: true });
+    expect(followUp.id).not.toBe(first.id);
+    expect(await enqueue(false)).toEqual({ id: followUp.id, inserted: false });
   });
 });

@@ -23,7 +23,7 @@ import { mysqlSchedules } from './mysql-schedules';
 import { mysqlOperations } from './mysql-operations';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import type { ScheduleDialect } from '../schedule-dialect.interface';
-import type { UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
+import type { KeyedTask, UniquenessDialect } from '../../uniqueness/uniqueness-dialect.interface';
 import { MYSQL_UNIQUE } from '../../uniqueness/mysql.unique-statements';
 import type { SqlRunner } from '../workflow-statements.interface';
 import { newSettleReport } from '../shared/dependents.settle';
@@ -53,6 +53,8 @@ type Row = Record<string, unknown>;
 /** InnoDB's deadlock victim (a unique-key upsert's transaction), and how often one is run before giving up. */
 const ER_LOCK_DEADLOCK = 1213;
 const DEADLOCK_ATTEMPTS = 10;
+/** Autocommitted skip enqueues of one key whose pending task was claimed before it was read, before a transaction settles it. */
+const SKIP_ATTEMPTS = 3;
 
 /**
  * MySQL 8 and MariaDB 10.6+ through the DataSource's own mysql2 pool. Neither has UPDATE …
@@ -297,21 +299,58 @@ export class MysqlDialect implements TaskDialect {
   }
 
   uniqueness(): UniquenessDialect {
+    // Concurrent upserts of one key lock the same index entries in different orders, and InnoDB
+    // settles that by rolling one transaction back: ours is run again; the caller's (with
+    // `manager`) is gone, so the error is theirs to handle.
+    const retried = async <T>(work: () => Promise<T>, manager?: EntityManager): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await work();
+        } catch (error) {
+          if (manager || attempt >= DEADLOCK_ATTEMPTS || (error as { errno?: number }).errno !== ER_LOCK_DEADLOCK) throw error;
+        }
+      }
+    };
     return {
       statements: MYSQL_UNIQUE,
-      transaction: async (work, manager) => {
-        // Concurrent upserts of one key lock the same index entries in different orders, and
-        // InnoDB settles that by rolling one transaction back: ours is run again; the caller's
-        // (with `manager`) is gone, so the error is theirs to handle.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await this.transaction(work, manager);
-          } catch (error) {
-            if (manager || attempt >= DEADLOCK_ATTEMPTS || (error as { errno?: number }).errno !== ER_LOCK_DEADLOCK) throw error;
-          }
-        }
-      },
+      transaction: (work, manager) => retried(() => this.transaction(work, manager), manager),
+      single: (task) => retried(() => (task.replace ? this.keyedReplace(task) : this.keyedSkip(task))),
     };
+  }
+
+  /**
+   * A skip enqueue, autocommitted: the upsert changes nothing when a pending task holds the key,
+   * so that task can be read after the commit, and if a worker claimed it in between, the
+   * enqueue is simply made again (it may now insert the follow-up); after a few such misses, a
+   * transaction settles it (null: see `single`).
+   */
+  private async keyedSkip(task: KeyedTask): Promise<Row | null> {
+    const sql = MYSQL_UNIQUE;
+    for (let attempt = 1; attempt <= SKIP_ATTEMPTS; attempt++) {
+      const header = await query<ResultSetHeader>(this.pool, sql.upsert, sql.upsertParams(task));
+      if (Number(header.insertId) === 0) return { id: task.row.id };
+      const [pending] = await query<Row[]>(this.pool, sql.pending, sql.pendingParams(task.row.taskName, task.row.uniqueKey));
+      if (pending) return pending;
+    }
+    return null;
+  }
+
+  /**
+   * A replace changes the pending task, which must then be read under the upsert's lock, in its
+   * transaction; only when the key was free is there nothing to read. The server's isolation
+   * level is kept: the upsert locks the key's index entry and the read is an equality on that
+   * unique index, the same locks at REPEATABLE READ as at READ COMMITTED.
+   */
+  private keyedReplace(task: KeyedTask): Promise<Row> {
+    const sql = MYSQL_UNIQUE;
+    return this.inTransaction(false, async (connection) => {
+      const header = await query<ResultSetHeader>(connection, sql.upsert, sql.upsertParams(task));
+      if (Number(header.insertId) === 0) return { id: task.row.id };
+      const [pending] = await query<Row[]>(connection, sql.pendingLocked, sql.pendingParams(task.row.taskName, task.row.uniqueKey));
+      // The upsert holds the pending row's lock: it cannot be gone (this rolls the replace back).
+      if (!pending) throw new TasksError(`Enqueue of ${task.row.taskName} with key "${task.row.uniqueKey}" found no pending task after its upsert.`);
+      return pending;
+    });
   }
 
   async checkSchema(): Promise<void> {

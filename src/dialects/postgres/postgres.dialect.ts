@@ -304,11 +304,14 @@ export class PostgresDialect implements TaskDialect {
   }
 
   uniqueness(): UniquenessDialect {
-    return (this.unique ??= {
-      statements: postgresUniqueStatements(this.table, this.throttlesTable),
+    if (this.unique) return this.unique;
+    const statements = postgresUniqueStatements(this.table, this.throttlesTable);
+    return (this.unique = {
+      statements,
       transaction: (work, manager) => this.transaction(work, manager),
-      // The keyed insert is the only statement run through here: one prepared name.
-      single: async (text, values) => (await this.query('upsertKeyed', text, values)).rows,
+      // The keyed insert is the only statement run through here: one prepared name. It returns
+      // the pending row, locked, even one its snapshot predates (see the statement).
+      single: async (task) => (await this.query('upsertKeyed', statements.upsert, statements.upsertParams(task))).rows[0] ?? null,
     });
   }
 
