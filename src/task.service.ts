@@ -75,7 +75,7 @@ export class TaskService {
     const unique = this.unique(definition, options, `enqueue(${definition.name})`);
     const row = this.prepare(definition, args, unique ? keyedOptions(options, unique) : options, options.kwargs, new Date());
     if (unique) {
-      const [result] = await this.backend.enqueueKeyed([keyedTask(row, unique)], unique.throttleMs, options.manager);
+      const [result] = await this.storeKeyed([keyedTask(row, unique)], unique.throttleMs, options.manager);
       return result;
     }
     if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
@@ -184,7 +184,7 @@ export class TaskService {
     if (unique) {
       // One key for the whole batch: in order, the first entry is stored (or finds the pending
       // task) and each later one meets it, as separate enqueues would.
-      return this.backend.enqueueKeyed(rows.map((row) => keyedTask(row, unique)), unique.throttleMs, options.manager);
+      return this.storeKeyed(rows.map((row) => keyedTask(row, unique)), unique.throttleMs, options.manager);
     }
     if (options.dependsOn === undefined && options.metadata === undefined && options.onDependencyFailure === undefined) {
       return this.store(rows, options.manager);
@@ -369,6 +369,11 @@ export class TaskService {
   private store(rows: NewTaskRow[], manager?: EntityManager): Promise<TaskResult[]> {
     if (!this.telemetry) return this.backend.enqueue(rows, manager);
     return this.telemetry.enqueue(rows, () => this.backend.enqueue(rows, manager));
+  }
+
+  private storeKeyed(tasks: KeyedTask[], throttleMs: number | null, manager?: EntityManager): Promise<TaskResult[]> {
+    if (!this.telemetry) return this.backend.enqueueKeyed(tasks, throttleMs, manager);
+    return this.telemetry.enqueue(tasks.map((task) => task.row), () => this.backend.enqueueKeyed(tasks, throttleMs, manager));
   }
 
   private storeWorkflow(tasks: NewWorkflowTask[], manager?: EntityManager): Promise<TaskResult[]> {

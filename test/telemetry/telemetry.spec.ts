@@ -119,6 +119,14 @@ describe('telemetry with an OpenTelemetry SDK', () => {
     expect(inside).toEqual({ traceId: process.spanContext().traceId, spanId: process.spanContext().spanId });
   });
 
+  it('an enqueue with a key is traced as any other: its span, and the context its attempt continues', async () => {
+    const task = await t.tasks.enqueue(TracedTasks, 'current', [], { key: 'traced' });
+    const [send] = finished('send default');
+    expect(send.attributes).toMatchObject({ 'messaging.message.id': task.id, 'nestjs_tasks.task.name': NAMES.current });
+    expect(await storedTraceContext(t, task.id)).toBe(`00-${send.spanContext().traceId}-${send.spanContext().spanId}-01`);
+    expect(await task.wait()).toMatchObject({ traceId: send.spanContext().traceId });
+  });
+
   it('a retried task\'s second attempt is in the same trace, and the failed attempt records its error', async () => {
     const task = await t.tasks.enqueue(TracedTasks, 'flaky', []);
     expect(await task.wait()).toBe('second');
