@@ -139,14 +139,15 @@ class WorkerRun {
     this.pacer = new ClaimPacer(options.concurrency);
     this.writer = new OutcomeWriter(this.dialect, workerId, logger);
     this.announcer = new AttemptEvents(bus, store, workerId, logger);
+    const renewer = new TaskLeaseRenewer(this.dialect, workerId, leaseDuration, () => this.held(),
+      (id) => this.abortTask(id, AbortCause.CANCELLED), (key) => this.loseLease(key), logger, () => this.writer.pending());
     this.services = [
-      new TaskLeaseRenewer(this.dialect, workerId, leaseDuration, () => this.held(),
-        (id) => this.abortTask(id, AbortCause.CANCELLED), (key) => this.loseLease(key), logger, () => this.writer.pending()),
+      renewer,
       new TaskLeaseReaper(this.dialect, Math.max(250, Math.floor(leaseDuration / 2)), (ids) => {
         ids.forEach((id) => this.events.changed(id));
         this.announcer.rescued(ids);
         this.wake();
-      }, logger),
+      }, logger, () => renewer.renew()),
     ];
     if (options.pruneAfter !== null) this.services.push(new TaskResultPruner(this.dialect, options.pruneAfter, options.queues, logger));
     if (scheduler) this.services.push(scheduler);

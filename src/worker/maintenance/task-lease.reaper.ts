@@ -9,6 +9,10 @@ const RESCUE_BATCH = 500;
  * Any worker rescues tasks whose lease expired (their worker died or was cut off from the
  * database): back to READY, or FAILED with a WorkerLostError when no attempts are left. It runs
  * every half lease, so a lost task is rescued within 1.5 lease durations of its worker's death.
+ *
+ * It renews this worker's own leases first: after the event loop stalled past a lease (a starved
+ * process, a synchronous task), the reaper's timer may fire before the renewer's, and would
+ * otherwise rescue the attempts this very worker holds and is about to renew.
  */
 export class TaskLeaseReaper implements MaintenanceService {
   private readonly schedule: PeriodicJob;
@@ -18,6 +22,8 @@ export class TaskLeaseReaper implements MaintenanceService {
     intervalMs: number,
     private readonly onRescued: (ids: string[]) => void,
     private readonly logger: Logger,
+    /** Renews the leases this worker holds; settled before any rescue reads what expired. */
+    private readonly renewOwn: () => Promise<void> = async () => undefined,
   ) {
     this.schedule = new PeriodicJob(() => this.rescueNow(), intervalMs);
   }
@@ -32,6 +38,7 @@ export class TaskLeaseReaper implements MaintenanceService {
 
   async rescueNow(): Promise<number> {
     let total = 0;
+    await this.renewOwn();
     try {
       for (;;) {
         const ids = await this.dialect.rescue(RESCUE_BATCH);
