@@ -26,7 +26,7 @@ export interface QueueCounts {
 }
 
 /**
- * Retry, the bulk actions, listings and the worker registry: the operating tools, on the
+ * Retry, run now, the bulk actions, listings and the worker registry: the operating tools, on the
  * database backend's dialect. The in-memory backends keep no rows to act on.
  */
 @Injectable()
