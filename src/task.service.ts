@@ -234,6 +234,21 @@ export class TaskService {
   }
 
   /**
+   * READY task `id` scheduled for later (a `runAfter`/`delay` enqueue, a retry backing off)
+   * becomes due now, on the database's clock, on the same row; workers wake for it. A task
+   * already due is left as it is. `TaskNotRetryableError` for any other status;
+   * `TaskResultNotFoundError` for an unknown id. Returns the task as it is now.
+   */
+  runNow<R = unknown>(id: string): Promise<TaskResult<R>> {
+    return this.operations.runNow(id) as Promise<TaskResult<R>>;
+  }
+
+  /** Makes every READY task matching `filter` that waits for its time due now (as `runNow`), a batch per statement; returns how many. */
+  runNowMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    return this.operations.runNowMany(filter, options);
+  }
+
+  /**
    * Cancels every READY, WAITING or RUNNING task matching `filter` (as `cancel`), a batch per
    * statement; returns how many were cancelled or asked to stop.
    */

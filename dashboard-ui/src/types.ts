@@ -4,13 +4,13 @@ export interface TaskError { name: string; message: string; traceback: string; a
 
 export interface TaskSummary {
   id: string; taskName: string; status: string; queueName: string; priority: number;
-  enqueuedAt: string | null; startedAt: string | null; finishedAt: string | null;
+  enqueuedAt: string | null; runAfter: string | null; startedAt: string | null; finishedAt: string | null;
   attempts: number; maxAttempts: number; progress: TaskProgress | null; groupId: string | null;
   lastError: string | null; argsPreview: string;
 }
 
 export interface TaskDetail extends TaskSummary {
-  args: unknown[]; kwargs: Record<string, unknown>; backend: string; runAfter: string | null; lastAttemptedAt: string | null;
+  args: unknown[]; kwargs: Record<string, unknown>; backend: string; lastAttemptedAt: string | null;
   errors: TaskError[]; workerIds: string[]; returnValue: unknown; metadata: Record<string, unknown> | null; duration: number | null;
   claimedBy: string | null; leaseExpiresAt: string | null; scheduledAt: string | null; cancelRequested: boolean;
   dependencies: TaskSummary[]; dependents: TaskSummary[];

@@ -3,6 +3,7 @@ import { statusCommand } from './commands/status.command';
 import { listCommand } from './commands/list.command';
 import { showCommand } from './commands/show.command';
 import { retryCommand } from './commands/retry.command';
+import { runNowCommand } from './commands/run-now.command';
 import { cancelCommand } from './commands/cancel.command';
 import { pruneCommand } from './commands/prune.command';
 import { schedulesCommand } from './commands/schedules.command';
@@ -11,7 +12,7 @@ import { pauseCommand, resumeCommand } from './commands/queue-pause.command';
 
 /** The subcommands of the worker entry, in the order `--help` lists them. */
 export const CLI_COMMANDS: readonly CliCommand[] = [
-  statusCommand, listCommand, showCommand, retryCommand, cancelCommand, pruneCommand, schedulesCommand, pauseCommand, resumeCommand, workersCommand,
+  statusCommand, listCommand, showCommand, retryCommand, runNowCommand, cancelCommand, pruneCommand, schedulesCommand, pauseCommand, resumeCommand, workersCommand,
 ];
 
 /** The commands, one a line, for the worker entry's `--help`. */

@@ -55,6 +55,20 @@ export class DashboardApiController {
     return { count: await this.tasks.retryMany(parseBulkFilter(body)) };
   }
 
+  /** A READY task scheduled for later becomes due now (`TaskService.runNow()`); another status is a 409. */
+  @Post('tasks/:id/run')
+  @HttpCode(HttpStatus.OK)
+  async runTaskNow(@Param('id') id: string): Promise<DashboardTaskSummary> {
+    return summarize(await this.tasks.runNow(id));
+  }
+
+  /** `TaskService.runNowMany()` over the filter of the body (READY tasks only); `{ count }`. */
+  @Post('tasks/run')
+  @HttpCode(HttpStatus.OK)
+  async runTasksNow(@Body() body: unknown): Promise<{ count: number }> {
+    return { count: await this.tasks.runNowMany(parseBulkFilter(body)) };
+  }
+
   /** `TaskService.cancelMany()` over the filter of the body; `{ count }`. */
   @Post('tasks/cancel')
   @HttpCode(HttpStatus.OK)

@@ -8,6 +8,8 @@ export interface DashboardTaskSummary {
   queueName: string;
   priority: number;
   enqueuedAt: string | null;
+  /** Earliest time it may start (a READY task with this in the future waits for its time). */
+  runAfter: string | null;
   startedAt: string | null;
   finishedAt: string | null;
   attempts: number;
@@ -42,6 +44,7 @@ export function summarize(result: TaskResult): DashboardTaskSummary {
     queueName: result.queueName,
     priority: result.priority,
     enqueuedAt: iso(result.enqueuedAt),
+    runAfter: iso(result.runAfter),
     startedAt: iso(result.startedAt),
     finishedAt: iso(result.finishedAt),
     attempts: result.attempts,

@@ -14,6 +14,11 @@ export interface OperationStatements {
    * max_attempts raised to one more than the attempts made.
    */
   retry: string;
+  /**
+   * id: a READY task scheduled for later becomes due now (run_after = the database's now);
+   * nothing else changes. Changes nothing for a task already due or of another status.
+   */
+  runNow: string;
   /** id: its CANCELLED dependents (id, errors), locked. */
   cancelledDependents: string;
   /** task id: how many of its dependencies ended FAILED or CANCELLED (failed), and how many are unfinished (pending). */
@@ -26,6 +31,12 @@ export interface OperationStatements {
    * (a `pipe()` step among them has not received its value). Parameters: those of `filter`, then limit.
    */
   retryMany(filter: FilterShape): string;
+  /**
+   * A batch of the bulk run now (READY tasks matching the filter and scheduled for later → due
+   * now, as `runNow`), at most `limit` rows; as retryMany, RETURNING queue_name where `returnsRows`.
+   * Parameters: filter's, limit.
+   */
+  runNowMany(filter: FilterShape): string;
   /** READY and WAITING tasks that have no dependents matching the filter → CANCELLED. Parameters: filter's, limit. */
   cancelMany(filter: FilterShape): string;
   /** RUNNING tasks matching the filter: their cancellation requested. Parameters: filter's, limit. */
@@ -47,7 +58,7 @@ export interface OperationStatements {
   list(filter: FilterShape, afterCursor: boolean): string;
   /** Counts per queue and status: queue_name, status, count. */
   queueCounts: string;
-  /** True when retryMany returns its rows' queue_name (RETURNING) rather than a count. */
+  /** True when retryMany and runNowMany return its rows' queue_name (RETURNING) rather than a count. */
   readonly returnsRows: boolean;
 }
 

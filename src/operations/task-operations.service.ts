@@ -13,6 +13,7 @@ import { isTaskId } from '../task-id';
 import { listWorkers } from '../workers/worker-registry.store';
 import type { TaskWorkerInfo } from '../workers/task-worker-info';
 import { retryTask } from './task-retry';
+import { runTaskNow } from './task-run-now';
 import { cascadingIds, deleteBatches, runBatches } from './bulk-actions';
 import { batchSize, BulkOptions, resolveFilter, TaskFilter } from './task-filter';
 
@@ -25,7 +26,7 @@ export interface QueueCounts {
 }
 
 /**
- * Retry, the bulk actions, listings and the worker registry: the operating tools, on the
+ * Retry, run now, the bulk actions, listings and the worker registry: the operating tools, on the
  * database backend's dialect. The in-memory backends keep no rows to act on.
  */
 @Injectable()
@@ -60,6 +61,30 @@ export class TaskOperations {
     const { count, queues } = await runBatches(db, db.statements.retryMany(resolved.shape), resolved,
       { size: batchSize(options, 'retryMany()'), onProgress: options?.onProgress, returning: db.statements.returnsRows });
     if (count > 0) this.wake(queues ? [...queues] : filter.queueName ? [filter.queueName] : null);
+    return count;
+  }
+
+  async runNow(id: string): Promise<TaskResult> {
+    const db = this.db('runNow()');
+    const outcome = isTaskId(id) ? await runTaskNow(db, id) : { kind: 'missing' as const };
+    if (outcome.kind === 'missing') throw new TaskResultNotFoundError(id);
+    if (outcome.kind === 'not-ready') throw new TaskNotRetryableError(id, outcome.status, 'only a READY task waiting for its time can be run now');
+    if (outcome.moved) {
+      this.wake([outcome.queue]);
+      this.events.changed(id);
+    }
+    return this.load(id);
+  }
+
+  async runNowMany(filter: TaskFilter, options?: BulkOptions): Promise<number> {
+    const db = this.db('runNowMany()');
+    const resolved = resolveFilter(filter, 'runNowMany()', [READY]);
+    const { count, queues } = await runBatches(db, db.statements.runNowMany(resolved.shape), resolved,
+      { size: batchSize(options, 'runNowMany()'), onProgress: options?.onProgress, returning: db.statements.returnsRows });
+    if (count > 0) {
+      this.wake(queues ? [...queues] : filter.queueName ? [filter.queueName] : null);
+      this.events.changed(null);
+    }
     return count;
   }
 

@@ -25,7 +25,7 @@ export function describeCommandLine(pollInterval: number): void {
       await db.cleanup();
     });
 
-    it('lists the worker, and a bulk retry runs the tasks on it', async () => {
+    it('lists the worker, and a bulk retry or run-now runs the tasks on it', async () => {
       await t.tasks.enqueueMany(ProcessTasks, 'record', Array.from({ length: 5 }, (_, i) => [`l${i}`] as [string]), { queueName: 'light' });
       expect(await t.tasks.cancelMany({ queueName: 'light' })).toBe(5);
       const worker = spawnWorker(db, ['--queue', 'light', '--worker-id', 'light-worker', '--interval', String(pollInterval),
@@ -38,6 +38,11 @@ export function describeCommandLine(pollInterval: number): void {
       expect(retry.json()).toEqual({ retry: 5 });
       await waitUntil(async () => (await t.tasks.countTasks({ queueName: 'light', status: TaskResultStatus.SUCCESSFUL })) === 5,
         10_000, 'the retried tasks run');
+      // run-now from another process wakes it the same way.
+      await t.tasks.enqueueMany(ProcessTasks, 'record', Array.from({ length: 3 }, (_, i) => [`d${i}`] as [string]), { queueName: 'light', delay: 3_600_000 });
+      expect((await runCommand(db, ['run-now', '--queue', 'light', '--json'])).json()).toEqual({ 'run-now': 3 });
+      await waitUntil(async () => (await t.tasks.countTasks({ queueName: 'light', status: TaskResultStatus.SUCCESSFUL })) === 8,
+        10_000, 'the tasks made due run');
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
     });

@@ -120,4 +120,27 @@ describe('command line', () => {
     expect(pruned.json()).toEqual({ deleted: 30 });
     expect(await t.tasks.countTasks()).toBe(0);
   });
+
+  it('run-now makes a READY task scheduled for later due, by id and in bulk; run stays the worker', async () => {
+    const delayed = await t.tasks.enqueueMany(OperationTasks, 'flaky', [['later-1'], ['later-2']], { queueName: 'cli-later', delay: 3_600_000 });
+    const [one, refused, missing, workerHelp] = await Promise.all([
+      runCommand(db, ['run-now', delayed[0].id, '--json']),
+      runCommand(db, ['run-now', '--queue', 'cli-later', '--status', 'FAILED']),
+      runCommand(db, ['run-now', '0193a5d0-0000-7000-8000-000000000000']),
+      runCommand(db, ['run', '--help']),
+    ]);
+    expect(workerHelp.code).toBe(0);
+    expect(workerHelp.stdout).toContain('--concurrency N');
+    expect(workerHelp.stdout).toMatch(/run-now \[id\]\s+make a READY task scheduled for later due now/);
+    expect(one.json()).toMatchObject({ id: delayed[0].id, status: READY });
+    expect(Date.parse((one.json() as { runAfter: string }).runAfter)).toBeLessThan(delayed[0].runAfter.getTime() - 1_800_000);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining('READY')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('0193a5d0-0000-7000-8000-000000000000');
+    const bulk = await runCommand(db, ['run-now', '--queue', 'cli-later', '--json']);
+    expect(bulk.json()).toEqual({ 'run-now': 1 });
+    expect((await t.tasks.getResult(delayed[1].id)).runAfter.getTime()).toBeLessThan(delayed[1].runAfter.getTime() - 1_800_000);
+    expect(await t.tasks.cancelMany({ queueName: 'cli-later' })).toBe(2);
+    expect(await t.tasks.deleteMany({ queueName: 'cli-later' })).toBe(2);
+  });
 });

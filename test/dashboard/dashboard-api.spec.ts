@@ -215,6 +215,27 @@ describe.each<Platform>(['express', 'fastify'])('dashboard JSON API on %s', (pla
     await get(`tasks/${ids.failed}`).expect(404);
   });
 
+  it('POST tasks/:id/run makes a READY task scheduled for later due now; bulk run over a READY filter', async () => {
+    const later = await t.tasks.enqueue(DashboardTasks, 'add', [8, 8], { delay: 3_600_000, queueName: 'emails' });
+    await http().post(`${API}/tasks/${later.id}/run`).set('Authorization', 'Bearer test').expect(403);
+    const moved = (await post(`tasks/${later.id}/run`).expect(200)).body;
+    expect(moved).toMatchObject({ id: later.id, status: 'READY', attempts: 0 });
+    expect(new Date(moved.runAfter).getTime()).toBeLessThan(later.runAfter.getTime() - 1_800_000);
+    // Already due: nothing changes, and it is no error.
+    expect((await post(`tasks/${later.id}/run`).expect(200)).body.runAfter).toBe(moved.runAfter);
+    await post('tasks/0190aaaa-0000-7000-8000-000000000000/run').expect(404);
+    await t.worker.run({ batch: true, queues: ['emails'] });
+    expect((await post(`tasks/${later.id}/run`).expect(409)).body.message).toContain('SUCCESSFUL');
+
+    await Promise.all([1, 2].map((n) => t.tasks.enqueue(DashboardTasks, 'add', [n, n], { delay: 3_600_000, queueName: 'emails' })));
+    await post('tasks/run', {}).expect(400);
+    await post('tasks/run', { queue: 'emails', status: 'FAILED' }).expect(400);
+    await http().post(`${API}/tasks/run`).set('Authorization', 'Bearer test').send({ queue: 'emails' }).expect(403);
+    expect((await post('tasks/run', { queue: 'emails', status: 'READY' }).expect(200)).body).toEqual({ count: 2 });
+    expect((await post('tasks/run', { queue: 'emails', status: 'READY' }).expect(200)).body).toEqual({ count: 0 });
+    expect((await post('tasks/cancel', { queue: 'emails' }).expect(200)).body).toEqual({ count: 2 });
+  });
+
   it('POST queues/:name/pause and resume; GET queues shows it paused', async () => {
     expect((await post('queues/emails/pause').expect(200)).body).toEqual({ name: 'emails', paused: true });
     expect((await get('queues').expect(200)).body.queues.find((queue: { name: string }) => queue.name === 'emails').paused).toBe(true);

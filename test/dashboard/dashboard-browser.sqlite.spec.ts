@@ -35,6 +35,7 @@ describe('dashboard in Chromium (sample application)', () => {
   let errors: string[];
   let url: string;
   let failedId: string;
+  let delayedId: string;
   let worker: Promise<unknown> | null = null;
   const savedEnv = { DB: process.env.DB, SQLITE_FILE: process.env.SQLITE_FILE };
 
@@ -52,7 +53,7 @@ describe('dashboard in Chromium (sample application)', () => {
     await tasks.enqueue(BrowserTasks, 'echo', ['<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>']);
     await tasks.enqueueMany(BrowserTasks, 'echo', [['a'], ['b'], ['c']]);
     await app.get(TaskWorker).run({ batch: true, queues: '*' });
-    await tasks.enqueue(BrowserTasks, 'echo', ['later'], { delay: 3_600_000 });
+    delayedId = (await tasks.enqueue(BrowserTasks, 'echo', ['later'], { delay: 3_600_000 })).id;
 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -145,6 +146,23 @@ describe('dashboard in Chromium (sample application)', () => {
     // The first attempt's error stays on record.
     expect(await page.locator('pre.traceback').count()).toBe(1);
     expect(await page.locator('#task-return-value').textContent()).toContain('"rows": 42');
+  });
+
+  it("run now on a delayed task's page runs it, and the page shows SUCCESSFUL without a reload", async () => {
+    startWorker();
+    // The bulk form is offered on a READY filter only.
+    await page.goto(`${url}#/tasks?status=READY`);
+    await page.locator(`tr[data-task-id="${delayedId}"]`).waitFor();
+    expect(await page.locator('button[data-action="tasks/run"]').count()).toBe(1);
+    await page.goto(`${url}#/tasks?status=FAILED`);
+    await page.locator('button[data-action="tasks/retry"]').waitFor();
+    expect(await page.locator('button[data-action="tasks/run"]').count()).toBe(0);
+    await page.goto(`${url}#/tasks/${delayedId}`);
+    await page.locator('[data-field="Status"] [data-status="READY"]').waitFor();
+    await page.locator('button[data-action="run-now"]').click();
+    await page.locator('[data-field="Status"] [data-status="SUCCESSFUL"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('#task-return-value').textContent()).toContain('"later"');
+    expect(await page.locator('button[data-action="run-now"]').count()).toBe(0);
   });
 
   it('bulk retry over a filter of 100 failed tasks', async () => {

@@ -122,6 +122,8 @@ describe('dashboard security', () => {
     const http = () => request(t.app.getHttpServer());
     await http().get('/ro/api/tasks').expect(200);
     expect((await http().post(`/ro/api/tasks/${taskId}/cancel`).set('X-Tasks-Dashboard', '1').expect(403)).body.message).toContain('read-only');
+    expect((await http().post(`/ro/api/tasks/${taskId}/run`).set('X-Tasks-Dashboard', '1').expect(403)).body.message).toContain('read-only');
+    await http().post('/ro/api/tasks/run').set('X-Tasks-Dashboard', '1').send({ status: 'READY' }).expect(403);
     const page = await http().get('/ro').expect(200);
     expect(page.text).toContain('data-read-only="true"');
   });

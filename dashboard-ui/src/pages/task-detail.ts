@@ -35,6 +35,12 @@ export function taskDetail(id: string): View {
             await act('POST', `tasks/${encodeURIComponent(id)}/retry`, { dependents: true });
             return 'Retried: the task is READY again, and the dependents its failure cancelled wait for it.';
           }, view), { name: 'retry-dependents' }) : null,
+        // Due or not by this browser's clock: the server leaves a task already due as it is.
+        task.status === 'READY' && task.runAfter !== null && Date.parse(task.runAfter) > Date.now()
+          ? button('Run now', () => void runAction('Run now', async () => {
+            await act('POST', `tasks/${encodeURIComponent(id)}/run`);
+            return 'Due now: the next free worker runs it.';
+          }, view), { name: 'run-now' }) : null,
         !finished ? button('Cancel', () => void runAction('Cancel', async () => {
           await act('POST', `tasks/${encodeURIComponent(id)}/cancel`);
           return 'Cancelled (a running task stops when it sees its signal).';

@@ -43,8 +43,9 @@ export function tasksList(params: URLSearchParams): View {
   }, { danger, name: path });
   const actions = readOnly ? null : h('div', { className: 'bulk' },
     bulkable && filter.toString()
-      ? ['Retry all matching', 'Cancel all matching', 'Delete all matching'].map((label, index) =>
-        bulk(label, ['tasks/retry', 'tasks/cancel', 'tasks/delete'][index], index === 2))
+      ? [filter.get('status') === 'READY' ? bulk('Run all matching now', 'tasks/run') : null,
+        ...['Retry all matching', 'Cancel all matching', 'Delete all matching'].map((label, index) =>
+          bulk(label, ['tasks/retry', 'tasks/cancel', 'tasks/delete'][index], index === 2))]
       : h('span', { className: 'hint' }, 'Bulk actions act on a filter of status, queue and task only: set one of them (and no other).'));
 
   const list = h('section', { id: 'task-list' });

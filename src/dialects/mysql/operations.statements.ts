@@ -21,6 +21,7 @@ export const MYSQL_OPERATIONS: OperationStatements = {
   lockTask: 'SELECT status, attempt, queue_name, pipe, task_name, unique_key, last_attempted_at FROM task_results WHERE id = ? FOR UPDATE',
   keyHolder: `SELECT id FROM task_results WHERE task_name = ? AND unique_key = ? AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL LIMIT 1`,
   retry: `UPDATE task_results SET ${RETRIED} WHERE id = ? AND status IN ('FAILED', 'CANCELLED')`,
+  runNow: `UPDATE task_results SET run_after = ${NOW} WHERE id = ? AND status = 'READY' AND run_after > ${NOW}`,
   cancelledDependents: `
     SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
      WHERE d.depends_on_id = ? AND t.status = 'CANCELLED'
@@ -33,6 +34,7 @@ export const MYSQL_OPERATIONS: OperationStatements = {
      WHERE d.task_id = ?`,
   reopen: "UPDATE task_results SET status = 'WAITING', finished_at = NULL, pending_dependencies = ? WHERE id = ? AND status = 'CANCELLED'",
   retryMany: (filter) => `UPDATE task_results SET ${RETRIED} ${batch(filter, 'AND pending_dependencies = 0 AND (unique_key IS NULL OR last_attempted_at IS NOT NULL)')}`,
+  runNowMany: (filter) => `UPDATE task_results SET run_after = ${NOW} ${batch(filter, `AND run_after > ${NOW}`)}`,
   cancelMany: (filter) => `UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW} ${batch(filter, 'AND has_dependents = 0')}`,
   requestCancelMany: (filter) => `UPDATE task_results SET cancel_requested = 1 ${batch(filter, 'AND cancel_requested = 0')}`,
   cascadingIds: (filter) => `SELECT id FROM task_results ${batch(filter, 'AND has_dependents = 1')} FOR UPDATE`,

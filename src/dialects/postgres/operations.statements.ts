@@ -20,6 +20,7 @@ export function postgresOperationStatements(table: string, edges: string): Opera
     lockTask: `SELECT status, attempt, queue_name, pipe, task_name, unique_key, last_attempted_at FROM ${table} WHERE id = $1::text FOR UPDATE`,
     keyHolder: `SELECT id FROM ${table} WHERE task_name = $1::text AND unique_key = $2::text AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL LIMIT 1`,
     retry: `UPDATE ${table} SET ${RETRIED} WHERE id = $1::text AND status IN ('FAILED', 'CANCELLED')`,
+    runNow: `UPDATE ${table} SET run_after = ${NOW} WHERE id = $1::text AND status = 'READY' AND run_after > ${NOW}`,
     cancelledDependents: `
       SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.task_id
        WHERE d.depends_on_id = $1::text AND t.status = 'CANCELLED'
@@ -35,6 +36,13 @@ export function postgresOperationStatements(table: string, edges: string): Opera
       UPDATE ${table} SET ${RETRIED}
        WHERE id IN (${batch(filter, 'AND pending_dependencies = 0 AND (unique_key IS NULL OR last_attempted_at IS NOT NULL)')}) AND status IN ('FAILED', 'CANCELLED')
       RETURNING queue_name`,
+    // The batch in a CTE, run once: as a subplan of \`id IN (…)\` the planner may scan it again per
+    // row, and each scan skips the rows this statement already moved, taking more than the limit.
+    runNowMany: (filter) => `
+      WITH batch AS (${batch(filter, `AND run_after > ${NOW}`)})
+      UPDATE ${table} AS t SET run_after = ${NOW} FROM batch
+       WHERE t.id = batch.id AND t.status = 'READY' AND t.run_after > ${NOW}
+      RETURNING t.queue_name`,
     cancelMany: (filter) => `
       UPDATE ${table} SET status = 'CANCELLED', finished_at = ${NOW}
        WHERE id IN (${batch(filter, 'AND NOT has_dependents')}) AND status IN ('READY', 'WAITING')`,

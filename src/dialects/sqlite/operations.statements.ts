@@ -17,6 +17,7 @@ export const SQLITE_OPERATIONS: OperationStatements = {
   lockTask: 'SELECT status, attempt, queue_name, pipe, task_name, unique_key, last_attempted_at FROM task_results WHERE id = ?',
   keyHolder: `SELECT id FROM task_results WHERE task_name = ? AND unique_key = ? AND status IN ('READY', 'WAITING') AND last_attempted_at IS NULL LIMIT 1`,
   retry: `UPDATE task_results SET ${RETRIED} WHERE id = ? AND status IN ('FAILED', 'CANCELLED')`,
+  runNow: `UPDATE task_results SET run_after = ${NOW} WHERE id = ? AND status = 'READY' AND run_after > ${NOW}`,
   cancelledDependents: `
     SELECT t.id, t.errors, t.on_dependency_failure, t.pipe FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
      WHERE d.depends_on_id = ? AND t.status = 'CANCELLED'
@@ -30,6 +31,10 @@ export const SQLITE_OPERATIONS: OperationStatements = {
   retryMany: (filter) => `
     UPDATE task_results SET ${RETRIED}
      WHERE id IN (${batch(filter, 'AND pending_dependencies = 0 AND (unique_key IS NULL OR last_attempted_at IS NOT NULL)')}) AND status IN ('FAILED', 'CANCELLED')
+    RETURNING queue_name`,
+  runNowMany: (filter) => `
+    UPDATE task_results SET run_after = ${NOW}
+     WHERE id IN (${batch(filter, `AND run_after > ${NOW}`)}) AND status = 'READY' AND run_after > ${NOW}
     RETURNING queue_name`,
   cancelMany: (filter) => `
     UPDATE task_results SET status = 'CANCELLED', finished_at = ${NOW}
