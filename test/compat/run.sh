@@ -53,8 +53,8 @@ done
 
 reset_database() {
   case "$1" in
-    postgres) psql -h 127.0.0.1 -U postgres -d "$PG_DATABASE" -qc 'DROP TABLE IF EXISTS task_dependencies, task_schedules, task_results, migrations' ;;
-    mariadb) mariadb -h 127.0.0.1 -u root "$MYSQL_DATABASE" -e 'DROP TABLE IF EXISTS task_dependencies, task_schedules, task_results, migrations' ;;
+    postgres) psql -h 127.0.0.1 -U postgres -d "$PG_DATABASE" -qc 'DROP TABLE IF EXISTS task_dependencies, task_schedules, task_throttles, task_queues, task_workers, task_results, migrations' ;;
+    mariadb) mariadb -h 127.0.0.1 -u root "$MYSQL_DATABASE" -e 'DROP TABLE IF EXISTS task_dependencies, task_schedules, task_throttles, task_queues, task_workers, task_results, migrations' ;;
     *) true ;;
   esac
 }
