@@ -35,6 +35,11 @@ export class ClaimRouter {
     private readonly pollInterval: number,
   ) {}
 
+  /** Whether any queue is claimed under limits: only then does the worker count what it holds per queue. */
+  get limited(): boolean {
+    return this.plan.governed.length > 0;
+  }
+
   /** Something changed in `queue` (null: in some queue): its next round tries it again. */
   nudge(queue: string | null): void {
     if (queue === null) this.quiet.clear();

@@ -112,7 +112,7 @@ class WorkerRun {
   private readonly wakeUp = new WakeUp();
   /** Outcomes of finished attempts not yet committed. */
   private readonly writes = new Set<Promise<void>>();
-  /** Outcome writes in flight, by queue: their rows are still RUNNING. */
+  /** Outcome writes in flight, by queue (when some queue is limited): their rows are still RUNNING. */
   private readonly writing = new Map<string, number>();
   /** Outcome writes settled so far: a batch run is drained only if none settled during its last claim. */
   private settledWrites = 0;
@@ -312,19 +312,22 @@ class WorkerRun {
 
   /** Writes `outcome`, then tells whoever waits on the task and whoever listens to its events. */
   private record(task: ClaimedTask, outcome: TaskChange): Promise<void> {
-    const queue = task.queueName;
-    this.writing.set(queue, (this.writing.get(queue) ?? 0) + 1);
+    // Counted per queue only for the limits (heldIn); the plain path pays nothing for them.
+    const queue = this.claims.limited ? task.queueName : null;
+    if (queue !== null) this.writing.set(queue, (this.writing.get(queue) ?? 0) + 1);
     const tracked = this.writer.write(outcome)
       .then(() => {
         this.events.changed(task.id);
         this.announcer.written(task, outcome);
       })
       .finally(() => {
-        const writing = this.writing.get(queue)! - 1;
-        if (writing === 0) this.writing.delete(queue);
-        else this.writing.set(queue, writing);
-        // A slot of its queue may have freed under a limit.
-        this.claims.nudge(queue);
+        if (queue !== null) {
+          const writing = this.writing.get(queue)! - 1;
+          if (writing === 0) this.writing.delete(queue);
+          else this.writing.set(queue, writing);
+          // A slot of its queue may have freed under a limit.
+          this.claims.nudge(queue);
+        }
         this.writes.delete(tracked);
         this.settledWrites++;
         this.wake();
