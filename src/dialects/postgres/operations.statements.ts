@@ -32,23 +32,26 @@ export function postgresOperationStatements(table: string, edges: string): Opera
         FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.depends_on_id
        WHERE d.task_id = $1::text`,
     reopen: `UPDATE ${table} SET status = 'WAITING', finished_at = NULL, pending_dependencies = $1::int WHERE id = $2::text AND status = 'CANCELLED'`,
-    retryMany: (filter) => `
-      UPDATE ${table} SET ${RETRIED}
-       WHERE id IN (${batch(filter, 'AND pending_dependencies = 0 AND (unique_key IS NULL OR last_attempted_at IS NOT NULL)')}) AND status IN ('FAILED', 'CANCELLED')
-      RETURNING queue_name`,
-    // The batch in a CTE, run once: as a subplan of \`id IN (…)\` the planner may scan it again per
+    // Each batch in a CTE, run once: as a subplan of \`id IN (…)\` the planner may scan it again per
     // row, and each scan skips the rows this statement already moved, taking more than the limit.
+    retryMany: (filter) => `
+      WITH batch AS (${batch(filter, 'AND pending_dependencies = 0 AND (unique_key IS NULL OR last_attempted_at IS NOT NULL)')})
+      UPDATE ${table} AS t SET ${RETRIED} FROM batch
+       WHERE t.id = batch.id AND t.status IN ('FAILED', 'CANCELLED')
+      RETURNING t.queue_name`,
     runNowMany: (filter) => `
       WITH batch AS (${batch(filter, `AND run_after > ${NOW}`)})
       UPDATE ${table} AS t SET run_after = ${NOW} FROM batch
        WHERE t.id = batch.id AND t.status = 'READY' AND t.run_after > ${NOW}
       RETURNING t.queue_name`,
     cancelMany: (filter) => `
-      UPDATE ${table} SET status = 'CANCELLED', finished_at = ${NOW}
-       WHERE id IN (${batch(filter, 'AND NOT has_dependents')}) AND status IN ('READY', 'WAITING')`,
+      WITH batch AS (${batch(filter, 'AND NOT has_dependents')})
+      UPDATE ${table} AS t SET status = 'CANCELLED', finished_at = ${NOW} FROM batch
+       WHERE t.id = batch.id AND t.status IN ('READY', 'WAITING')`,
     requestCancelMany: (filter) => `
-      UPDATE ${table} SET cancel_requested = true
-       WHERE id IN (${batch(filter, 'AND NOT cancel_requested')}) AND status = 'RUNNING'`,
+      WITH batch AS (${batch(filter, 'AND NOT cancel_requested')})
+      UPDATE ${table} AS t SET cancel_requested = true FROM batch
+       WHERE t.id = batch.id AND t.status = 'RUNNING'`,
     cascadingIds: (filter) => batch(filter, 'AND has_dependents'),
     deletableIds: (filter) => batch(filter),
     deleteEdges: `DELETE FROM ${edges} WHERE task_id = ANY($1::text[])`,
