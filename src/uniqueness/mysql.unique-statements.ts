@@ -52,4 +52,5 @@ export const MYSQL_UNIQUE: UniqueStatements = {
       open_until = IF(open_until <= ${NOW}, VALUES(open_until), open_until)`,
   throttleHolder: 'SELECT task_id FROM task_throttles WHERE task_name = ? AND throttle_key = ? FOR UPDATE',
   throttleRecord: 'UPDATE task_throttles SET task_id = ? WHERE task_name = ? AND throttle_key = ?',
+  closedWindows: `DELETE FROM task_throttles WHERE open_until <= ${NOW}`,
 };

@@ -51,5 +51,6 @@ export function postgresUniqueStatements(table: string, throttles: string): Uniq
       DO UPDATE SET task_id = EXCLUDED.task_id, open_until = EXCLUDED.open_until WHERE h.open_until <= now()`,
     throttleHolder: `SELECT task_id FROM ${throttles} WHERE task_name = $1::text AND throttle_key = $2::text`,
     throttleRecord: `UPDATE ${throttles} SET task_id = $1::text WHERE task_name = $2::text AND throttle_key = $3::text`,
+    closedWindows: `DELETE FROM ${throttles} WHERE open_until <= now()`,
   };
 }

@@ -45,4 +45,5 @@ export const SQLITE_UNIQUE: UniqueStatements = {
     DO UPDATE SET task_id = excluded.task_id, open_until = excluded.open_until WHERE open_until <= ${NOW}`,
   throttleHolder: 'SELECT task_id FROM task_throttles WHERE task_name = ? AND throttle_key = ?',
   throttleRecord: 'UPDATE task_throttles SET task_id = ? WHERE task_name = ? AND throttle_key = ?',
+  closedWindows: `DELETE FROM task_throttles WHERE open_until <= ${NOW}`,
 };

@@ -40,6 +40,8 @@ export interface UniqueStatements {
   throttleHolder: string;
   /** task id, keyParams: the accepted enqueue resolved to this (pending) task. */
   throttleRecord: string;
+  /** No params: deletes the windows that have closed (a closed window refuses nothing; pruning keeps the table small). */
+  closedWindows: string;
 }
 
 /** Unique tasks on one database: its statements and its connections. */

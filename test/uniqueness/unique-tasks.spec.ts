@@ -194,6 +194,22 @@ describe('unique tasks', () => {
     expect(await opened.forget()).toBe(true);
     await expect(t.tasks.enqueue(KeyedTasks, 'record', ['p2'], { key: 'pruned', throttle: 60_000 })).rejects.toBeInstanceOf(TaskThrottledError);
     expect(await rowCount()).toBe(accepted.size);
+
+    // A worker's pruner deletes the closed window ('throttled', closed 500 ms after it last opened)
+    // and keeps the open one ('pruned').
+    await sleep(600);
+    const windows = async () => (await dataSource.query('SELECT task_id FROM task_throttles')).map((row: { task_id: string }) => row.task_id);
+    expect(await windows()).toHaveLength(2);
+    expect(await windows()).toContain(opened.id);
+    const pruning = t.worker.run({ pollInterval: 25, pruneAfter: 3_600_000 });
+    try {
+      await waitUntil(async () => (await windows()).length === 1, 10_000, 'closed window pruned');
+    } finally {
+      t.worker.stop();
+      await pruning;
+    }
+    expect(await windows()).toEqual([opened.id]);
+    await expect(t.tasks.enqueue(KeyedTasks, 'record', ['p3'], { key: 'pruned', throttle: 60_000 })).rejects.toBeInstanceOf(TaskThrottledError);
   });
 
   it('transactional enqueue: rolled back, no key is held; committed, a second enqueue in it is deduplicated', async () => {

@@ -9,7 +9,8 @@ const MAX_PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Deletes finished results older than `retentionMs` while a worker runs (`pruneAfter`), in
- * batches of a thousand rows so no statement holds locks for long, yielding between batches.
+ * batches of a thousand rows so no statement holds locks for long, yielding between batches;
+ * then the throttle windows that have closed, which would otherwise stay one row per key forever.
  */
 export class TaskResultPruner implements MaintenanceService {
   private readonly schedule: PeriodicJob;
@@ -46,9 +47,15 @@ export class TaskResultPruner implements MaintenanceService {
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (total > 0) this.logger.log(`Pruned ${total} finished task result(s).`);
+      await this.pruneClosedWindows();
     } catch (error) {
       this.logger.warn(`Could not prune finished task results: ${(error as Error).message}`);
     }
     return total;
+  }
+
+  private async pruneClosedWindows(): Promise<void> {
+    const uniqueness = this.dialect.uniqueness();
+    await uniqueness.transaction((run) => run.query(uniqueness.statements.closedWindows, []));
   }
 }
