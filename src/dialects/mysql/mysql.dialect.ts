@@ -215,8 +215,9 @@ export class MysqlDialect implements TaskDialect {
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
     const maintenance = this.maintenancePool();
+    // Renew, then read what is held: read first, a row rescued between the two would be reported held.
+    await query(maintenance, MYSQL.renew, [leaseMs, ids, workerId]);
     const rows = await query<{ id: string; attempt: number; cancel_requested: number }[]>(maintenance, MYSQL.held, [ids, workerId]);
-    if (rows.length > 0) await query(maintenance, MYSQL.renew, [leaseMs, rows.map((row) => row.id), workerId]);
     return {
       held: rows.map((row) => ({ id: row.id, attempt: Number(row.attempt) })),
       cancelRequested: rows.filter((row) => row.cancel_requested).map((row) => row.id),

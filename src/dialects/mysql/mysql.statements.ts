@@ -149,9 +149,9 @@ export const MYSQL = {
            claimed_by = NULL, lease_expires_at = NULL
      WHERE ${FENCE} AND (has_dependents = 0 OR ?)`,
 
-  /** ids, worker: a plain read takes no locks; renew then touches exactly those rows by primary key. */
+  /** ids, worker: read after renew, so a row read here was renewed (one rescued in between is not read). */
   held: "SELECT id, attempt, cancel_requested FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?",
-  /** lease ms, ids, worker. */
+  /** lease ms, ids, worker: touches those rows by primary key only. */
   renew: `
     UPDATE task_results FORCE INDEX (PRIMARY) SET lease_expires_at = ${AFTER_NOW}
      WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ?`,
