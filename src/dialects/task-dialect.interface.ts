@@ -79,6 +79,15 @@ export interface LeaseRenewal {
   held: AttemptRef[];
 }
 
+/**
+ * Rows a worker's own reaper leaves to its renewer: expired only because its event loop stalled
+ * past the lease, they are in the hands of a live process (other workers may still rescue them).
+ */
+export interface SparedAttempts {
+  workerId: string;
+  ids: ReadonlySet<string>;
+}
+
 export type CancelOutcome = 'cancelled' | 'requested' | 'finished' | 'missing';
 
 export interface PruneRequest {
@@ -111,8 +120,11 @@ export interface TaskDialect {
   finish(workerId: string, changes: TaskChange[]): Promise<void>;
   /** `renew`: extends the leases of these rows, where they are still RUNNING under this worker. */
   renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal>;
-  /** `rescue`: applies `rescued()` to up to `limit` RUNNING rows whose lease has expired; returns their ids. */
-  rescue(limit: number): Promise<string[]>;
+  /**
+   * `rescue`: applies `rescued()` to up to `limit` RUNNING rows whose lease has expired, but those
+   * `spared` (the calling worker's own, still in its hands); returns their ids.
+   */
+  rescue(limit: number, spared?: SparedAttempts): Promise<string[]>;
   /** `cancel`: READY → CANCELLED, RUNNING → cancellation requested. */
   cancel(id: string): Promise<CancelOutcome>;
   /** `progress`: fenced like `finish`. */

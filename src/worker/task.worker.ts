@@ -3,7 +3,7 @@ import { TASK_WORKER_STORE, TASKS_MODULE_OPTIONS } from '../tasks.constants';
 import type { TasksModuleOptions } from '../interfaces/tasks-module-options.interface';
 import type { WorkerOptions } from '../interfaces/worker-options.interface';
 import type { WorkerStore } from '../interfaces/worker-store.interface';
-import type { ClaimedTask, TaskDialect } from '../dialects/task-dialect.interface';
+import type { ClaimedTask, SparedAttempts, TaskDialect } from '../dialects/task-dialect.interface';
 import { mapTaskRow } from '../dialects/shared/task-row.mapper';
 import { attemptKey } from '../core/attempt-ref';
 import { cancelled, failed, released, succeeded, TaskChange, requeued } from '../core/task.transitions';
@@ -147,7 +147,7 @@ class WorkerRun {
         ids.forEach((id) => this.events.changed(id));
         this.announcer.rescued(ids);
         this.wake();
-      }, logger, () => renewer.renew()),
+      }, logger, () => renewer.renew(), () => this.own(workerId)),
     ];
     if (options.pruneAfter !== null) this.services.push(new TaskResultPruner(this.dialect, options.pruneAfter, options.queues, logger));
     if (scheduler) this.services.push(scheduler);
@@ -298,6 +298,14 @@ class WorkerRun {
   /** Claimed but never started: back to READY, the attempt not charged. */
   private release(tasks: ClaimedTask[]): void {
     for (const task of tasks) this.record(task, released(task));
+  }
+
+  /** Every attempt this worker still answers for, as its renewer renews them. */
+  private own(workerId: string): SparedAttempts {
+    const ids = new Set<string>();
+    for (const attempt of this.held()) ids.add(attempt.id);
+    for (const ref of this.writer.pending()) ids.add(ref.id);
+    return { workerId, ids };
   }
 
   private *held(): Iterable<HeldAttempt> {

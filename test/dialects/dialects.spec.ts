@@ -235,6 +235,18 @@ describe.each(DATABASES)('dialect %s', (type) => {
     expect(await dialect.rescue(100)).toEqual([]);
   });
 
+  it('rescue: spares the expired rows its own worker still holds, and only those', async () => {
+    const [mine, other] = await insert(row(), row());
+    await claim('me', 1, 1);
+    await claim('gone', 1, 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The same id under another worker is not spared: the set names this worker's attempts.
+    expect(await dialect.rescue(100, { workerId: 'me', ids: new Set([mine, other]) })).toEqual([other]);
+    expect(await find(mine)).toMatchObject({ status: TaskResultStatus.RUNNING, claimedBy: 'me' });
+    expect(await dialect.rescue(100, { workerId: 'me', ids: new Set([mine]) })).toEqual([]);
+    expect(await dialect.rescue(100)).toEqual([mine]);
+  });
+
   it('cancel: READY at once, RUNNING requested, finished left alone, unknown missing', async () => {
     const [ready, running] = await insert(row(), row({ runAfter: { afterNow: -1_000 } }));
     await claim('w1', 1);

@@ -16,8 +16,9 @@ import { missingTableError } from '../shared/missing-table.error';
 import { dateFormatter, mapTaskRow, toClaimedTask, toUtcDateTime } from '../shared/task-row.mapper';
 import { storedReturnValue } from '../../serialization/stored-return-value';
 import type {
-  CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, TaskDialect,
+  CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, SparedAttempts, TaskDialect,
 } from '../task-dialect.interface';
+import { isSpared } from '../shared/spared-attempts';
 import { MYSQL, MYSQL_WORKFLOW } from './mysql.statements';
 import { mysqlSchedules } from './mysql-schedules';
 import { mysqlOperations } from './mysql-operations';
@@ -224,13 +225,14 @@ export class MysqlDialect implements TaskDialect {
     };
   }
 
-  async rescue(limit: number): Promise<string[]> {
+  async rescue(limit: number, spared?: SparedAttempts): Promise<string[]> {
     // Nearly always there is nothing to rescue: find that out without a transaction.
     const maintenance = this.maintenancePool();
-    if ((await query<Row[]>(maintenance, MYSQL.expired, [1])).length === 0) return [];
+    const expired = await query<{ id: string; claimed_by: string }[]>(maintenance, MYSQL.expired, [1 + (spared?.ids.size ?? 0)]);
+    if (expired.every((row) => isSpared(row, spared))) return [];
     return this.inTransaction(true, async (connection) => {
-      const rows = await query<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }[]>(
-        connection, `${MYSQL.expired} FOR UPDATE SKIP LOCKED`, [limit]);
+      const rows = (await query<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }[]>(
+        connection, `${MYSQL.expired} FOR UPDATE SKIP LOCKED`, [limit])).filter((row) => !isSpared(row, spared));
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: Number(row.attempt), maxAttempts: Number(row.max_attempts), claimedBy: row.claimed_by },
           new Date(row.now));

@@ -10,8 +10,9 @@ import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask, toSqliteDate } from '../shared/task-row.mapper';
 import type {
-  CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, TaskDialect,
+  CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, SparedAttempts, TaskDialect,
 } from '../task-dialect.interface';
+import { isSpared } from '../shared/spared-attempts';
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE_QUEUES } from './queues.statements';
@@ -134,12 +135,14 @@ export class SqliteDialect implements TaskDialect {
     };
   }
 
-  async rescue(limit: number): Promise<string[]> {
+  async rescue(limit: number, spared?: SparedAttempts): Promise<string[]> {
     // Nearly always there is nothing to rescue: find that out without taking the write lock.
-    if ((await this.connection.all(SQLITE.expired, [1])).length === 0) return [];
+    const expired = await this.connection.all<{ id: string; claimed_by: string }>(SQLITE.expired, [1 + (spared?.ids.size ?? 0)]);
+    if (expired.every((row) => isSpared(row, spared))) return [];
     const report = newSettleReport();
     const ids = await this.connection.immediate(async (tx) => {
-      const rows = await tx.all<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }>(SQLITE.expired, [limit]);
+      const rows = (await tx.all<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }>(SQLITE.expired, [limit]))
+        .filter((row) => !isSpared(row, spared));
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by },
           new Date(`${row.now.replace(' ', 'T')}Z`));

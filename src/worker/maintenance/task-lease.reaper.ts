@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { TaskDialect } from '../../dialects/task-dialect.interface';
+import type { SparedAttempts, TaskDialect } from '../../dialects/task-dialect.interface';
 import { PeriodicJob } from './periodic-job';
 import type { MaintenanceService } from './maintenance-service';
 
@@ -10,9 +10,10 @@ const RESCUE_BATCH = 500;
  * database): back to READY, or FAILED with a WorkerLostError when no attempts are left. It runs
  * every half lease, so a lost task is rescued within 1.5 lease durations of its worker's death.
  *
- * It renews this worker's own leases first: after the event loop stalled past a lease (a starved
- * process, a synchronous task), the reaper's timer may fire before the renewer's, and would
- * otherwise rescue the attempts this very worker holds and is about to renew.
+ * It never rescues the attempts this very worker holds: after its event loop stalled past a lease
+ * (a starved process, a synchronous task), the reaper's timer may fire before the renewer's, or
+ * the loop may stall again between a renewal and the rescue's read. It renews them first, and
+ * leaves any that expired anyway to the renewer (other workers may still rescue them).
  */
 export class TaskLeaseReaper implements MaintenanceService {
   private readonly schedule: PeriodicJob;
@@ -24,6 +25,8 @@ export class TaskLeaseReaper implements MaintenanceService {
     private readonly logger: Logger,
     /** Renews the leases this worker holds; settled before any rescue reads what expired. */
     private readonly renewOwn: () => Promise<void> = async () => undefined,
+    /** The attempts this worker holds (running, claimed ahead, or with an outcome not yet written). */
+    private readonly own: () => SparedAttempts | undefined = () => undefined,
   ) {
     this.schedule = new PeriodicJob(() => this.rescueNow(), intervalMs);
   }
@@ -41,7 +44,7 @@ export class TaskLeaseReaper implements MaintenanceService {
     await this.renewOwn();
     try {
       for (;;) {
-        const ids = await this.dialect.rescue(RESCUE_BATCH);
+        const ids = await this.dialect.rescue(RESCUE_BATCH, this.own());
         if (ids.length > 0) {
           total += ids.length;
           for (const id of ids) this.logger.warn(`Rescued task ${id}: its worker stopped renewing its lease.`);
