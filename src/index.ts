@@ -20,6 +20,7 @@ export {
   TaskWorkers1765324800000,
   TaskTracing1765411200000,
   UniqueTasks1765152000000,
+  SqliteFinishedIndex1765497600000,
 } from '../migrations';
 export { call, pipe, TaskCall, PipeCall } from './workflows/task-call';
 export type { CallOptions, PipeOptions, GroupValues, ChainStep } from './workflows/task-call';
