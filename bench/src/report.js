@@ -7,9 +7,10 @@ const COLORS = {
   'pg-boss': '#336791',
   'graphile-worker': '#e3a21a',
   bullmq: '#2a9d8f',
+  'bare-nest': '#b0b0b0',
 };
 const DB_ORDER = ['sqlite', 'postgres', 'mysql', 'redis'];
-const SYS_ORDER = ['nestjs-tasks', 'raw-sql', 'pg-boss', 'graphile-worker', 'bullmq'];
+const SYS_ORDER = ['nestjs-tasks', 'raw-sql', 'pg-boss', 'graphile-worker', 'bullmq', 'bare-nest'];
 // The workflow metrics have a table of their own (workflowTable); the main table, the ratios
 // against raw SQL and the chart leave them out.
 const WORKFLOW_METRICS = ['chord', 'chord_enqueue', 'chain', 'chain_enqueue'];
@@ -77,7 +78,8 @@ function ratios(all) {
   const cols = columns(rows).filter((c) => c.kind === 'rate');
   const out = [];
   for (const s of systemsOf(rows)) {
-    if (s.system === 'raw-sql') continue;
+    // bare-nest measures idle memory only: it has no throughput to compare.
+    if (s.system === 'raw-sql' || s.system === 'bare-nest') continue;
     const raw = rows.filter((r) => r.system === 'raw-sql' && r.db === s.db);
     if (!raw.length) continue;
     const mine = rows.filter((r) => `${r.system}:${r.db}` === s.key);
@@ -194,7 +196,7 @@ function svg(all, meta) {
   for (const name of SYS_ORDER) {
     if (!systems.some((s) => s.system === name)) continue;
     out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${COLORS[name]}"${name === 'raw-sql' ? ' fill-opacity="0.55"' : ''}/>`);
-    const label = name === 'raw-sql' ? 'raw SQL baseline (no framework)' : name;
+    const label = name === 'raw-sql' ? 'raw SQL baseline (no framework)' : name === 'bare-nest' ? 'bare Nest + TypeORM (idle memory)' : name;
     out.push(`<text x="${lx + 16}" y="${ly + 10}">${esc(label)}</text>`);
     lx += 34 + label.length * 7;
   }
