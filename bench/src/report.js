@@ -114,7 +114,8 @@ function esc(s) {
 
 /** Small multiples of horizontal bars, log scale, one panel per metric column. */
 function svg(all, meta) {
-  const rows = mainRows(all);
+  // bare-nest has one number (idle RSS): in the table and the targets, not a bar of every panel.
+  const rows = mainRows(all).filter((r) => r.system !== 'bare-nest');
   const cols = columns(rows).filter((c) => c.kind !== 'mb' || rows.some((r) => c.pick(r)));
   const systems = systemsOf(rows);
   const panelW = 600;
