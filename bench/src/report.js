@@ -7,7 +7,6 @@ const COLORS = {
   'pg-boss': '#336791',
   'graphile-worker': '#e3a21a',
   bullmq: '#2a9d8f',
-  'bare-nest': '#b0b0b0',
 };
 const DB_ORDER = ['sqlite', 'postgres', 'mysql', 'redis'];
 const SYS_ORDER = ['nestjs-tasks', 'raw-sql', 'pg-boss', 'graphile-worker', 'bullmq', 'bare-nest'];
@@ -197,7 +196,7 @@ function svg(all, meta) {
   for (const name of SYS_ORDER) {
     if (!systems.some((s) => s.system === name)) continue;
     out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${COLORS[name]}"${name === 'raw-sql' ? ' fill-opacity="0.55"' : ''}/>`);
-    const label = name === 'raw-sql' ? 'raw SQL baseline (no framework)' : name === 'bare-nest' ? 'bare Nest + TypeORM (idle memory)' : name;
+    const label = name === 'raw-sql' ? 'raw SQL baseline (no framework)' : name;
     out.push(`<text x="${lx + 16}" y="${ly + 10}">${esc(label)}</text>`);
     lx += 34 + label.length * 7;
   }
