@@ -48,7 +48,7 @@ const HELP = `Usage: npm run bench -- [flags]     (or: bash bench/run.sh [flags]
                       the largest is also used for --procs, latency and RSS
   --procs P           worker processes for process_multi (default ${DEFAULTS.procs})
   --systems LIST      which systems (default all): ids like bullmq:redis, names (nestjs-tasks,
-                      raw-sql, pg-boss, graphile-worker, bullmq), databases (sqlite, postgres,
+                      raw-sql, pg-boss, graphile-worker, bullmq, bare-nest), databases (sqlite, postgres,
                       mysql, redis) or adapter files (raw-sqlite, bullmq-postgres, pgboss, ...)
   --metrics LIST      ${ALL_METRICS.join(',')}
                       (default: all but rss_100k, chord, chain, keyed and limited; 'all' for every one)
