@@ -8,6 +8,7 @@ const config = require('./config');
 const { select, SYSTEMS } = require('./systems');
 const { benchSystem, killAll } = require('./runner');
 const report = require('./report');
+const { targetTable } = require('./targets');
 const { now } = require('./util');
 
 const ALL_METRICS = ['enqueue_one', 'enqueue_bulk', 'process', 'process_multi', 'latency', 'rss_idle', 'rss_100k', 'chord', 'chain', 'keyed', 'limited'];
@@ -47,7 +48,7 @@ const HELP = `Usage: npm run bench -- [flags]     (or: bash bench/run.sh [flags]
                       the largest is also used for --procs, latency and RSS
   --procs P           worker processes for process_multi (default ${DEFAULTS.procs})
   --systems LIST      which systems (default all): ids like bullmq:redis, names (nestjs-tasks,
-                      raw-sql, pg-boss, graphile-worker, bullmq), databases (sqlite, postgres,
+                      raw-sql, pg-boss, graphile-worker, bullmq, bare-nest), databases (sqlite, postgres,
                       mysql, redis) or adapter files (raw-sqlite, bullmq-postgres, pgboss, ...)
   --metrics LIST      ${ALL_METRICS.join(',')}
                       (default: all but rss_100k, chord, chain, keyed and limited; 'all' for every one)
@@ -240,6 +241,10 @@ function printTables(rows) {
       console.log(report.textTable(ratio));
     }
   }
+  if (rows.length) {
+    console.log('\ntargets, each from this run (ratios between two rows of it):');
+    console.log(report.textTable(targetTable(rows)));
+  }
   if (rows.some(report.isKeyed)) {
     console.log('\nunique tasks: enqueue() one at a time, each with a distinct key, against plain enqueue() in the same run:');
     console.log(report.textTable(report.keyedTable(rows)));
@@ -325,6 +330,15 @@ function markdown(rows, meta) {
     lines.push('');
     lines.push(report.mdTable(ratio));
   }
+  lines.push('');
+  lines.push('## Targets');
+  lines.push('');
+  lines.push(
+    'The performance targets, each computed from this run alone: a ratio between two of its rows, a latency, or the growth of one worker\'s RSS ' +
+      '(`rss_100k` − `rss_idle`). "not measured": the run did not include the rows the target needs. See [bench/README.md](../README.md#targets).',
+  );
+  lines.push('');
+  lines.push(report.mdTable(targetTable(rows)));
   if (rows.some(report.isWorkflow)) {
     lines.push('');
     lines.push(...workflowSection(rows, '##'));

@@ -9,7 +9,7 @@ const COLORS = {
   bullmq: '#2a9d8f',
 };
 const DB_ORDER = ['sqlite', 'postgres', 'mysql', 'redis'];
-const SYS_ORDER = ['nestjs-tasks', 'raw-sql', 'pg-boss', 'graphile-worker', 'bullmq'];
+const SYS_ORDER = ['nestjs-tasks', 'raw-sql', 'pg-boss', 'graphile-worker', 'bullmq', 'bare-nest'];
 // The workflow metrics have a table of their own (workflowTable); the main table, the ratios
 // against raw SQL and the chart leave them out.
 const WORKFLOW_METRICS = ['chord', 'chord_enqueue', 'chain', 'chain_enqueue'];
@@ -77,7 +77,8 @@ function ratios(all) {
   const cols = columns(rows).filter((c) => c.kind === 'rate');
   const out = [];
   for (const s of systemsOf(rows)) {
-    if (s.system === 'raw-sql') continue;
+    // bare-nest measures idle memory only: it has no throughput to compare.
+    if (s.system === 'raw-sql' || s.system === 'bare-nest') continue;
     const raw = rows.filter((r) => r.system === 'raw-sql' && r.db === s.db);
     if (!raw.length) continue;
     const mine = rows.filter((r) => `${r.system}:${r.db}` === s.key);
@@ -112,7 +113,8 @@ function esc(s) {
 
 /** Small multiples of horizontal bars, log scale, one panel per metric column. */
 function svg(all, meta) {
-  const rows = mainRows(all);
+  // bare-nest has one number (idle RSS): in the table and the targets, not a bar of every panel.
+  const rows = mainRows(all).filter((r) => r.system !== 'bare-nest');
   const cols = columns(rows).filter((c) => c.kind !== 'mb' || rows.some((r) => c.pick(r)));
   const systems = systemsOf(rows);
   const panelW = 600;

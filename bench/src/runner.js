@@ -107,6 +107,9 @@ async function benchSystem(system, opts, emit) {
   const rowOut = (metric, n, c, value, unit, extra = {}) =>
     emit({ ...base, metric, n, c, value: Number.isFinite(value) ? Math.round(value * 1000) / 1000 : null, unit, ...extra });
   const log = (s) => console.log(`  ${system.id.padEnd(26)} ${s}`);
+  // A baseline that measures some metrics only (bare-nest: rss_idle) sits the others out.
+  const m = new Set(opts.metrics.filter((x) => !system.metrics || system.metrics.includes(x)));
+  if (!m.size) return { skipped: `measures ${system.metrics.join(', ')} only` };
 
   let driver = null;
   const startDriver = async () => {
@@ -141,7 +144,6 @@ async function benchSystem(system, opts, emit) {
         return { skipped: firstLine(e2) };
       }
     }
-    const m = new Set(opts.metrics);
     const failures = [];
 
     // With --repeat R, every throughput measurement runs R times and the row carries the median

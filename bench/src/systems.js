@@ -14,6 +14,10 @@ const SYSTEMS = [
   { name: 'nestjs-tasks', db: 'mysql', server: 'mysql', file: 'nestjs-tasks' },
   { name: 'raw-sql', db: 'mysql', server: 'mysql', file: 'raw-mysql' },
   { name: 'bullmq', db: 'redis', server: 'redis', file: 'bullmq-redis' },
+  // Baselines for the idle memory of nestjs-tasks: rss_idle only.
+  { name: 'bare-nest', db: 'sqlite', server: null, file: 'bare-nest', metrics: ['rss_idle'] },
+  { name: 'bare-nest', db: 'postgres', server: 'postgres', file: 'bare-nest', metrics: ['rss_idle'] },
+  { name: 'bare-nest', db: 'mysql', server: 'mysql', file: 'bare-nest', metrics: ['rss_idle'] },
 ].map((s) => ({
   ...s,
   id: `${s.name}:${s.db}`,
@@ -24,6 +28,8 @@ const SYSTEMS = [
   keyed: s.name === 'nestjs-tasks',
   // Whether the limited metric applies: nestjs-tasks queue limits.
   limits: s.name === 'nestjs-tasks',
+  // The metrics the system takes part in (all when not given).
+  metrics: s.metrics || null,
 }));
 
 const ALIASES = {
@@ -32,6 +38,7 @@ const ALIASES = {
   'pg-boss': 'pg-boss',
   graphile: 'graphile-worker',
   nest: 'nestjs-tasks',
+  bare: 'bare-nest',
   ours: 'nestjs-tasks',
   mysql: 'mysql',
   mariadb: 'mysql',

@@ -1,4 +1,9 @@
-import { CronTime } from 'cron';
+import type { CronTime } from 'cron';
+
+/** `cron` (and luxon with it) loads with the first schedule: an application without any never has it in memory. */
+function cronTime(): typeof CronTime {
+  return (require('cron') as typeof import('cron')).CronTime;
+}
 
 /** A tick seen this late still runs, even without `backfill`. */
 export const LATE_TICK_MS = 60_000;
@@ -14,7 +19,7 @@ export class CronTicks {
   private readonly time: CronTime;
 
   constructor(readonly cron: string, readonly timeZone: string) {
-    this.time = new CronTime(cron, timeZone);
+    this.time = new (cronTime())(cron, timeZone);
     // An unknown zone is only noticed when a date is computed.
     this.after(new Date());
   }

@@ -9,8 +9,21 @@ import { packageVersion } from '../package-version';
 import { TaskWorker, WorkerSummary } from './task.worker';
 import { parseWorkerCommand, WORKER_USAGE } from './worker-flags';
 import { resolveWorkerOptions } from './worker-options';
-import { cliCommandName, commandsHelp } from '../cli/cli-commands';
-import { runCli } from '../cli/run-cli';
+
+/**
+ * The command line's subcommands (and commander, the progress bar and every command with them)
+ * load only when the command line may name one or asks for help: a worker that runs tasks keeps
+ * them out of its memory.
+ */
+function cliCommands(): typeof import('../cli/cli-commands') {
+  return require('../cli/cli-commands') as typeof import('../cli/cli-commands');
+}
+
+/** A subcommand's name is a plain word: no command line of flags only, or none, loads the CLI. */
+function mayNameCommand(argv: readonly string[]): boolean {
+  const first = argv[0];
+  return first !== undefined && first !== 'run' && !first.startsWith('-');
+}
 
 export interface RunWorkerOptions extends WorkerOptions {
   /** Nest logger for the worker's application context. */
@@ -33,8 +46,9 @@ export interface RunWorkerOptions extends WorkerOptions {
  */
 export async function runWorker(module: Type<unknown> | DynamicModule, options: RunWorkerOptions = {}): Promise<WorkerSummary | undefined> {
   const { logger, argv: given = process.argv.slice(2), exit = true, ...workerOptions } = options;
-  if (cliCommandName(given)) {
+  if (mayNameCommand(given) && cliCommands().cliCommandName(given)) {
     // A command of the command line (status, list, retry, …): it runs and exits, no worker starts.
+    const { runCli } = require('../cli/run-cli') as typeof import('../cli/run-cli');
     const code = await runCli(module, given);
     if (exit) process.exit(code);
     process.exitCode = code;
@@ -46,7 +60,7 @@ export async function runWorker(module: Type<unknown> | DynamicModule, options: 
   try {
     const command = parseWorkerCommand(argv);
     if (command.kind !== 'run') {
-      process.stdout.write(command.kind === 'help' ? `${WORKER_USAGE}\n\n${commandsHelp()}\n` : `${packageVersion()}\n`);
+      process.stdout.write(command.kind === 'help' ? `${WORKER_USAGE}\n\n${cliCommands().commandsHelp()}\n` : `${packageVersion()}\n`);
       if (exit) process.exit(0);
       return undefined;
     }
