@@ -30,17 +30,7 @@ export type { ScheduleOptions, TaskSchedule } from './schedules/task-schedule.in
 export type { TaskQueueInfo } from './queues/task-queue.interface';
 export type { QueueLimits, QueuesOption, RateLimit } from './limits/queue-limits';
 export { SCHEDULER_INTERVAL_NAME } from './schedules/task.scheduler';
-import type { TasksDashboardModule as DashboardModule } from './dashboard/tasks-dashboard.module';
-/**
- * The dashboard (its controllers, readers and assets) loads on first use of this export: an
- * application without it, a worker say, never has it in memory.
- */
-export declare const TasksDashboardModule: typeof DashboardModule;
-export type TasksDashboardModule = DashboardModule;
-Object.defineProperty(exports, 'TasksDashboardModule', {
-  enumerable: true,
-  get: () => (require('./dashboard/tasks-dashboard.module') as typeof import('./dashboard/tasks-dashboard.module')).TasksDashboardModule,
-});
+export { TasksDashboardModule } from './dashboard/tasks-dashboard.module';
 export type { TasksDashboardOptions, DashboardGuard } from './dashboard/tasks-dashboard.options';
 export { runMigrationsExclusively } from './run-migrations-exclusively';
 export { TASK_BACKEND, TASKS_MODULE_OPTIONS } from './tasks.constants';
