@@ -19,54 +19,73 @@ function child(path: string, key: string | number): string {
 }
 
 export function findJsonMismatch(value: unknown, path: string): JsonMismatch | null {
-  return check(value, path, new Set());
+  const found = check(value, new Set());
+  if (!found) return null;
+  // The keys were collected from the mismatch outwards; the path is built only now, once.
+  let full = path;
+  for (let i = found.keys.length - 1; i >= 0; i--) full = child(full, found.keys[i]);
+  return { path: full, reason: found.reason };
 }
 
-function check(value: unknown, path: string, ancestors: Set<object>): JsonMismatch | null {
+/** A mismatch found below the checked value: its reason, and the keys leading to it, innermost first. */
+interface Found {
+  keys: (string | number)[];
+  reason: string;
+}
+
+const at = (reason: string): Found => ({ keys: [], reason });
+
+function check(value: unknown, ancestors: Set<object>): Found | null {
   switch (typeof value) {
     case 'string': {
       const reason = unstorableString(value);
-      return reason ? { path, reason } : null;
+      return reason ? at(reason) : null;
     }
     case 'boolean':
       return null;
     case 'number':
-      return Number.isFinite(value) ? null : { path, reason: `${value}, which JSON cannot hold (it becomes null)` };
+      return Number.isFinite(value) ? null : at(`${value}, which JSON cannot hold (it becomes null)`);
     case 'undefined':
-      return { path, reason: 'undefined, which JSON drops (use null)' };
+      return at('undefined, which JSON drops (use null)');
     case 'bigint':
-      return { path, reason: 'a BigInt, which JSON cannot hold (pass it as a string)' };
+      return at('a BigInt, which JSON cannot hold (pass it as a string)');
     case 'function':
-      return { path, reason: 'a function, which JSON cannot hold' };
+      return at('a function, which JSON cannot hold');
     case 'symbol':
-      return { path, reason: 'a symbol, which JSON cannot hold' };
+      return at('a symbol, which JSON cannot hold');
   }
   if (value === null) return null;
   const object = value as object;
-  if (ancestors.has(object)) return { path, reason: 'a reference back to an enclosing value (a cycle), which JSON cannot hold' };
+  if (ancestors.has(object)) return at('a reference back to an enclosing value (a cycle), which JSON cannot hold');
   if (Array.isArray(object)) {
     ancestors.add(object);
     for (let i = 0; i < object.length; i++) {
-      if (!(i in object)) return { path: child(path, i), reason: 'a hole in an array, which JSON turns into null' };
-      const found = check(object[i], child(path, i), ancestors);
-      if (found) return found;
+      if (!(i in object)) return { keys: [i], reason: 'a hole in an array, which JSON turns into null' };
+      const found = check(object[i], ancestors);
+      if (found) {
+        found.keys.push(i);
+        return found;
+      }
     }
     ancestors.delete(object);
     return null;
   }
   const proto = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) {
-    if (object instanceof Date) return { path, reason: 'a Date, which JSON turns into a string (pass date.toISOString())' };
+    if (object instanceof Date) return at('a Date, which JSON turns into a string (pass date.toISOString())');
     const kind = proto?.constructor?.name ? `an instance of ${proto.constructor.name}` : 'an instance of a class';
-    return { path, reason: `${kind}, which JSON turns into a plain object (pass a plain object)` };
+    return at(`${kind}, which JSON turns into a plain object (pass a plain object)`);
   }
-  if (Object.getOwnPropertySymbols(object).length > 0) return { path, reason: 'an object with symbol keys, which JSON drops' };
+  if (Object.getOwnPropertySymbols(object).length > 0) return at('an object with symbol keys, which JSON drops');
   ancestors.add(object);
   for (const key of Object.keys(object)) {
     const badKey = unstorableString(key);
-    if (badKey) return { path: child(path, key), reason: `a key that ${badKey.replace(/^a string that /, '')}` };
-    const found = check((object as Record<string, unknown>)[key], child(path, key), ancestors);
-    if (found) return found;
+    if (badKey) return { keys: [key], reason: `a key that ${badKey.replace(/^a string that /, '')}` };
+    const found = check((object as Record<string, unknown>)[key], ancestors);
+    if (found) {
+      found.keys.push(key);
+      return found;
+    }
   }
   ancestors.delete(object);
   return null;
