@@ -83,6 +83,20 @@ describe.each(DATABASES)('dialect %s', (type) => {
     expect(await dialect.find(newTaskId())).toBeNull();
   });
 
+  it('insert: a batch alike but for ids and arguments, and one that differs in a later row', async () => {
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_123);
+    const alike = [1, 2, 3].map((n) => row({ args: `[${n}]`, kwargs: `{"n":${n}}`, priority: 4, maxAttempts: 2, runAfter: { at }, traceContext: 'tc' }));
+    await insert(...alike);
+    for (const [index, id] of alike.map((r) => r.id).entries()) {
+      expect(await find(id)).toMatchObject({ status: TaskResultStatus.READY, queueName: queue, taskName: 'T.run', priority: 4, maxAttempts: 2,
+        args: [index + 1], kwargs: { n: index + 1 }, backend: 'database', runAfter: at });
+    }
+    const mixed = [row({ args: '[7]' }), row({ args: '[8]', maxAttempts: 9 })];
+    await insert(...mixed);
+    expect(await find(mixed[0].id)).toMatchObject({ args: [7], maxAttempts: 3 });
+    expect(await find(mixed[1].id)).toMatchObject({ args: [8], maxAttempts: 9 });
+  });
+
   it('claim: due READY rows only, in priority, run_after, id order, up to the limit, leased by the database clock', async () => {
     const old = { at: new Date(Date.now() - 60_000) };
     const ids = await insert(

@@ -104,13 +104,22 @@ export class PostgresDialect implements TaskDialect {
 
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     if (rows.length === 0) return;
-    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
     // ISO text: node-postgres formats each Date in local time, field by field.
     const text = dateFormatter((date) => date.toISOString());
-    for (const row of rows) insertValues(row, text).forEach((value, index) => columns[index].push(value));
+    const uniform = rows.length > 1 ? uniformValues(rows, text) : null;
+    let columns: unknown[];
+    let [name, statement, notifying] = ['insert', this.sql.insert, this.sql.insertAndNotify];
+    if (uniform) {
+      columns = uniform;
+      [name, statement, notifying] = ['insertUniform', this.sql.insertUniform, this.sql.insertUniformAndNotify];
+    } else {
+      const arrays: unknown[][] = Array.from({ length: 11 }, () => []);
+      for (const row of rows) insertValues(row, text).forEach((value, index) => arrays[index].push(value));
+      columns = arrays;
+    }
     if (manager) {
       // Inside the caller's transaction: the NOTIFY is delivered at its commit, or never.
-      await manager.query(this.sql.insertAndNotify, columns);
+      await manager.query(notifying, columns);
       return;
     }
     // A NOTIFY holds a database-wide lock until its transaction's commit is flushed, so enqueues
@@ -119,7 +128,7 @@ export class PostgresDialect implements TaskDialect {
     if (this.insertsInFlight === 0) {
       this.insertsInFlight++;
       try {
-        await this.query('insertAndNotify', this.sql.insertAndNotify, columns);
+        await this.query(`${name}AndNotify`, notifying, columns);
       } finally {
         this.insertsInFlight--;
       }
@@ -127,7 +136,7 @@ export class PostgresDialect implements TaskDialect {
     }
     this.insertsInFlight++;
     try {
-      await this.query('insert', this.sql.insert, columns);
+      await this.query(name, statement, columns);
     } finally {
       this.insertsInFlight--;
     }
@@ -352,6 +361,29 @@ export class PostgresDialect implements TaskDialect {
     await maintenance?.end();
   }
 }
+
+/**
+ * The values of insertUniform when every row shares all but its id, args and kwargs (the rows
+ * of one enqueueMany, usually), otherwise null.
+ */
+function uniformValues(rows: NewTaskRow[], formatDate: (date: Date) => unknown): unknown[] | null {
+  const first = insertValues(rows[0], formatDate);
+  const ids: unknown[] = [];
+  const args: unknown[] = [];
+  const kwargs: unknown[] = [];
+  for (const row of rows) {
+    const values = row === rows[0] ? first : insertValues(row, formatDate);
+    // 0 id, 4 args, 5 kwargs vary; the rest must not.
+    for (const index of SHARED_INSERT_VALUES) if (values[index] !== first[index]) return null;
+    ids.push(values[0]);
+    args.push(values[4]);
+    kwargs.push(values[5]);
+  }
+  return [ids, args, kwargs, ...SHARED_INSERT_VALUES.map((index) => first[index])];
+}
+
+/** insertValues' positions other than id, args and kwargs: task_name, queue_name, priority, backend, run_at, delay_ms, max_attempts, trace_context. */
+const SHARED_INSERT_VALUES = [1, 2, 3, 6, 7, 8, 9, 10];
 
 /** An error's text is diagnostic: characters jsonb refuses become U+FFFD rather than failing the write. */
 function jsonbSafeError(error: TaskError): string {

@@ -82,11 +82,25 @@ export function postgresStatements(table: string, edges: string, queueTable: str
       FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::text[], $6::text[], $7::text[],
                   $8::timestamptz[], $9::float8[], $10::int[], $11::text[])
            AS n(id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts, trace_context)`;
+  /**
+   * A batch whose rows differ only in id and arguments (enqueueMany): those three arrays, the
+   * rest once, in the order of insertValues ($4 task_name … $11 trace_context). Half the bytes
+   * to send and to unnest of the per-row form.
+   */
+  const insertUniform = `
+    INSERT INTO ${table} (${INSERT_COLUMNS})
+    SELECT id, $4::text, 'READY', $5::text, $6::smallint, args::jsonb, kwargs::jsonb, $7::text,
+           COALESCE($8::timestamptz, ${afterNow('$9::float8')}), ${STORED_NOW}, $10::int, 0, '[]', '[]', false, $11::text
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS n(id, args, kwargs)`;
   return {
     insert,
     insertAndNotify: `
       WITH inserted AS (${insert} RETURNING queue_name)
       SELECT pg_notify('${ENQUEUED_CHANNEL}', queue_name) FROM (SELECT DISTINCT queue_name FROM inserted) AS queues`,
+    insertUniform,
+    insertUniformAndNotify: `
+      WITH inserted AS (${insertUniform} RETURNING 1)
+      SELECT pg_notify('${ENQUEUED_CHANNEL}', $5::text) FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`,
     // One queue: a paused one has no highest priority, so the walk has nowhere to start.
     claimOneQueue: claim(dueInQueue('$4::text', ` AND $4::text NOT IN (${PAUSED})`)),
     claimQueues: claim(dueInQueues(`(SELECT name FROM unnest($4::text[]) AS u(name) WHERE name NOT IN (${PAUSED})) AS q`)),
