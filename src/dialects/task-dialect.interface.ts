@@ -86,6 +86,8 @@ export interface LeaseRenewal {
 export interface SparedAttempts {
   workerId: string;
   ids: ReadonlySet<string>;
+  /** A claim of this worker is in flight: its rows, not yet known by id, are spared too (all of the worker's). */
+  claiming: boolean;
 }
 
 export type CancelOutcome = 'cancelled' | 'requested' | 'finished' | 'missing';
@@ -122,9 +124,10 @@ export interface TaskDialect {
   renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal>;
   /**
    * `rescue`: applies `rescued()` to up to `limit` RUNNING rows whose lease has expired, but those
-   * `spared` (the calling worker's own, still in its hands); returns their ids.
+   * `spared` (the calling worker's own, still in its hands: asked after the expired rows are read,
+   * so a claim answered meanwhile counts); returns their ids.
    */
-  rescue(limit: number, spared?: SparedAttempts): Promise<string[]>;
+  rescue(limit: number, spared?: () => SparedAttempts): Promise<string[]>;
   /** `cancel`: READY → CANCELLED, RUNNING → cancellation requested. */
   cancel(id: string): Promise<CancelOutcome>;
   /** `progress`: fenced like `finish`. */

@@ -121,6 +121,8 @@ class WorkerRun {
   private readonly services: MaintenanceService[];
   private stopping = false;
   private claimed = 0;
+  /** A claim statement is in flight: rows it claimed are this worker's before it knows their ids. */
+  private claiming = false;
   private finished?: Promise<WorkerSummary>;
 
   constructor(
@@ -204,9 +206,11 @@ class WorkerRun {
         const settledBefore = this.settledWrites;
         try {
           const freeSlots = concurrency - this.active.size - this.buffer.length;
+          this.claiming = true;
           tasks = await this.claims.claim({ workerId, queues, limit, leaseMs: leaseDuration }, freeSlots, (queue) => this.heldIn(queue));
           failures = 0;
         } catch (error) {
+          this.claiming = false;
           failures++;
           const delay = Math.min(MAX_CLAIM_BACKOFF_MS, 100 * 2 ** failures);
           this.logger.error(`Could not claim tasks (retrying in ${delay} ms): ${(error as Error).message}`);
@@ -215,6 +219,7 @@ class WorkerRun {
         }
         this.claimed += tasks.length;
         this.buffer.push(tasks);
+        this.claiming = false;
         this.fillSlots();
         if (this.pacer.claimed(tasks.length, limit)) continue;
         if (batch) {
@@ -305,7 +310,7 @@ class WorkerRun {
     const ids = new Set<string>();
     for (const attempt of this.held()) ids.add(attempt.id);
     for (const ref of this.writer.pending()) ids.add(ref.id);
-    return { workerId, ids };
+    return { workerId, ids, claiming: this.claiming };
   }
 
   private *held(): Iterable<HeldAttempt> {

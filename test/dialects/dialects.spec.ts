@@ -255,9 +255,11 @@ describe.each(DATABASES)('dialect %s', (type) => {
     await claim('gone', 1, 1);
     await new Promise((resolve) => setTimeout(resolve, 50));
     // The same id under another worker is not spared: the set names this worker's attempts.
-    expect(await dialect.rescue(100, { workerId: 'me', ids: new Set([mine, other]) })).toEqual([other]);
+    expect(await dialect.rescue(100, () => ({ workerId: 'me', ids: new Set([mine, other]), claiming: false }))).toEqual([other]);
     expect(await find(mine)).toMatchObject({ status: TaskResultStatus.RUNNING, claimedBy: 'me' });
-    expect(await dialect.rescue(100, { workerId: 'me', ids: new Set([mine]) })).toEqual([]);
+    // While a claim of the worker is in flight, every row of the worker is spared.
+    expect(await dialect.rescue(100, () => ({ workerId: 'me', ids: new Set(), claiming: true }))).toEqual([]);
+    expect(await dialect.rescue(100, () => ({ workerId: 'me', ids: new Set([mine]), claiming: false }))).toEqual([]);
     expect(await dialect.rescue(100)).toEqual([mine]);
   });
 

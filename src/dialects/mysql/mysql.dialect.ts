@@ -18,7 +18,7 @@ import { storedReturnValue } from '../../serialization/stored-return-value';
 import type {
   CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, SparedAttempts, TaskDialect,
 } from '../task-dialect.interface';
-import { isSpared } from '../shared/spared-attempts';
+import { notSpared } from '../shared/spared-attempts';
 import { MYSQL, MYSQL_WORKFLOW } from './mysql.statements';
 import { mysqlSchedules } from './mysql-schedules';
 import { mysqlOperations } from './mysql-operations';
@@ -225,14 +225,13 @@ export class MysqlDialect implements TaskDialect {
     };
   }
 
-  async rescue(limit: number, spared?: SparedAttempts): Promise<string[]> {
+  async rescue(limit: number, spared?: () => SparedAttempts): Promise<string[]> {
     // Nearly always there is nothing to rescue: find that out without a transaction.
     const maintenance = this.maintenancePool();
-    const expired = await query<{ id: string; claimed_by: string }[]>(maintenance, MYSQL.expired, [1 + (spared?.ids.size ?? 0)]);
-    if (expired.every((row) => isSpared(row, spared))) return [];
+    if (notSpared(await query<{ id: string; claimed_by: string }[]>(maintenance, MYSQL.expired, [limit]), spared).length === 0) return [];
     return this.inTransaction(true, async (connection) => {
-      const rows = (await query<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }[]>(
-        connection, `${MYSQL.expired} FOR UPDATE SKIP LOCKED`, [limit])).filter((row) => !isSpared(row, spared));
+      const rows = notSpared(await query<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }[]>(
+        connection, `${MYSQL.expired} FOR UPDATE SKIP LOCKED`, [limit]), spared);
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: Number(row.attempt), maxAttempts: Number(row.max_attempts), claimedBy: row.claimed_by },
           new Date(row.now));

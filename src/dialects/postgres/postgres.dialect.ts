@@ -15,7 +15,7 @@ import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask } from '../shared/
 import type {
   CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, SparedAttempts, TaskDialect,
 } from '../task-dialect.interface';
-import { isSpared } from '../shared/spared-attempts';
+import { notSpared } from '../shared/spared-attempts';
 import { ENQUEUED_CHANNEL, FINISHED_CHANNEL } from './pg-channels';
 import { PgNotificationListener } from './pg-listener';
 import { PgNotifier } from './pg-notifier';
@@ -226,10 +226,10 @@ export class PostgresDialect implements TaskDialect {
     };
   }
 
-  async rescue(limit: number, spared?: SparedAttempts): Promise<string[]> {
+  async rescue(limit: number, spared?: () => SparedAttempts): Promise<string[]> {
     const { rows: expired } = await this.query<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: Date }>(
       'expired', this.sql.expired, [limit], this.maintenancePool());
-    const rows = expired.filter((row) => !isSpared(row, spared));
+    const rows = notSpared(expired, spared);
     if (rows.length === 0) return [];
     const changes = rows.map((row): [string, TaskChange] => [row.claimed_by,
       rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by }, row.now)]);

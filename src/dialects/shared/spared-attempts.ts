@@ -1,6 +1,8 @@
 import type { SparedAttempts } from '../task-dialect.interface';
 
-/** True when an expired row (as the dialects' `expired` statements read it) is one of `spared`'s. */
-export function isSpared(row: { id: string; claimed_by: string }, spared: SparedAttempts | undefined): boolean {
-  return spared !== undefined && row.claimed_by === spared.workerId && spared.ids.has(row.id);
+/** The expired rows (as the dialects' `expired` statements read them) that are not `spared`'s. */
+export function notSpared<R extends { id: string; claimed_by: string }>(rows: R[], spared: (() => SparedAttempts) | undefined): R[] {
+  if (!spared || rows.length === 0) return rows;
+  const { workerId, ids, claiming } = spared();
+  return rows.filter((row) => row.claimed_by !== workerId || !(claiming || ids.has(row.id)));
 }

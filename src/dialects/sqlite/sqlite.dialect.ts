@@ -12,7 +12,7 @@ import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask, toSqliteDate } fr
 import type {
   CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, SparedAttempts, TaskDialect,
 } from '../task-dialect.interface';
-import { isSpared } from '../shared/spared-attempts';
+import { notSpared } from '../shared/spared-attempts';
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE_QUEUES } from './queues.statements';
@@ -135,14 +135,12 @@ export class SqliteDialect implements TaskDialect {
     };
   }
 
-  async rescue(limit: number, spared?: SparedAttempts): Promise<string[]> {
+  async rescue(limit: number, spared?: () => SparedAttempts): Promise<string[]> {
     // Nearly always there is nothing to rescue: find that out without taking the write lock.
-    const expired = await this.connection.all<{ id: string; claimed_by: string }>(SQLITE.expired, [1 + (spared?.ids.size ?? 0)]);
-    if (expired.every((row) => isSpared(row, spared))) return [];
+    if (notSpared(await this.connection.all<{ id: string; claimed_by: string }>(SQLITE.expired, [limit]), spared).length === 0) return [];
     const report = newSettleReport();
     const ids = await this.connection.immediate(async (tx) => {
-      const rows = (await tx.all<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }>(SQLITE.expired, [limit]))
-        .filter((row) => !isSpared(row, spared));
+      const rows = notSpared(await tx.all<{ id: string; attempt: number; max_attempts: number; claimed_by: string; now: string }>(SQLITE.expired, [limit]), spared);
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by },
           new Date(`${row.now.replace(' ', 'T')}Z`));

@@ -25,8 +25,8 @@ export class TaskLeaseReaper implements MaintenanceService {
     private readonly logger: Logger,
     /** Renews the leases this worker holds; settled before any rescue reads what expired. */
     private readonly renewOwn: () => Promise<void> = async () => undefined,
-    /** The attempts this worker holds (running, claimed ahead, or with an outcome not yet written). */
-    private readonly own: () => SparedAttempts | undefined = () => undefined,
+    /** The attempts this worker holds (running, claimed ahead, with an outcome not yet written, or being claimed). */
+    private readonly own?: () => SparedAttempts,
   ) {
     this.schedule = new PeriodicJob(() => this.rescueNow(), intervalMs);
   }
@@ -44,7 +44,7 @@ export class TaskLeaseReaper implements MaintenanceService {
     await this.renewOwn();
     try {
       for (;;) {
-        const ids = await this.dialect.rescue(RESCUE_BATCH, this.own());
+        const ids = await this.dialect.rescue(RESCUE_BATCH, this.own);
         if (ids.length > 0) {
           total += ids.length;
           for (const id of ids) this.logger.warn(`Rescued task ${id}: its worker stopped renewing its lease.`);
