@@ -106,17 +106,12 @@ export class PostgresDialect implements TaskDialect {
     if (rows.length === 0) return;
     // ISO text: node-postgres formats each Date in local time, field by field.
     const text = dateFormatter((date) => date.toISOString());
-    const uniform = rows.length > 1 ? uniformValues(rows, text) : null;
-    let columns: unknown[];
-    let [name, statement, notifying] = ['insert', this.sql.insert, this.sql.insertAndNotify];
-    if (uniform) {
-      columns = uniform;
-      [name, statement, notifying] = ['insertUniform', this.sql.insertUniform, this.sql.insertUniformAndNotify];
-    } else {
-      const arrays: unknown[][] = Array.from({ length: 11 }, () => []);
-      for (const row of rows) insertValues(row, text).forEach((value, index) => arrays[index].push(value));
-      columns = arrays;
-    }
+    const values = rows.map((row) => insertValues(row, text));
+    const uniform = values.length > 1 && isUniform(values);
+    const [name, statement, notifying] = uniform
+      ? ['insertUniform', this.sql.insertUniform, this.sql.insertUniformAndNotify]
+      : ['insert', this.sql.insert, this.sql.insertAndNotify];
+    const columns = uniform ? uniformColumns(values) : perRowColumns(values);
     if (manager) {
       // Inside the caller's transaction: the NOTIFY is delivered at its commit, or never.
       await manager.query(notifying, columns);
@@ -362,28 +357,24 @@ export class PostgresDialect implements TaskDialect {
   }
 }
 
-/**
- * The values of insertUniform when every row shares all but its id, args and kwargs (the rows
- * of one enqueueMany, usually), otherwise null.
- */
-function uniformValues(rows: NewTaskRow[], formatDate: (date: Date) => unknown): unknown[] | null {
-  const first = insertValues(rows[0], formatDate);
-  const ids: unknown[] = [];
-  const args: unknown[] = [];
-  const kwargs: unknown[] = [];
-  for (const row of rows) {
-    const values = row === rows[0] ? first : insertValues(row, formatDate);
-    // 0 id, 4 args, 5 kwargs vary; the rest must not.
-    for (const index of SHARED_INSERT_VALUES) if (values[index] !== first[index]) return null;
-    ids.push(values[0]);
-    args.push(values[4]);
-    kwargs.push(values[5]);
-  }
-  return [ids, args, kwargs, ...SHARED_INSERT_VALUES.map((index) => first[index])];
-}
-
 /** insertValues' positions other than id, args and kwargs: task_name, queue_name, priority, backend, run_at, delay_ms, max_attempts, trace_context. */
 const SHARED_INSERT_VALUES = [1, 2, 3, 6, 7, 8, 9, 10];
+
+/** True when every row shares all but its id, args and kwargs (the rows of one enqueueMany, usually). */
+function isUniform(values: unknown[][]): boolean {
+  const first = values[0];
+  return values.every((row) => SHARED_INSERT_VALUES.every((index) => row[index] === first[index]));
+}
+
+/** insert's parameters: one array per column. */
+function perRowColumns(values: unknown[][]): unknown[][] {
+  return values[0].map((_, index) => values.map((row) => row[index]));
+}
+
+/** insertUniform's parameters: the ids, args and kwargs arrays, then the shared values once. */
+function uniformColumns(values: unknown[][]): unknown[] {
+  return [...[0, 4, 5].map((index) => values.map((row) => row[index])), ...SHARED_INSERT_VALUES.map((index) => values[0][index])];
+}
 
 /** An error's text is diagnostic: characters jsonb refuses become U+FFFD rather than failing the write. */
 function jsonbSafeError(error: TaskError): string {
