@@ -14,9 +14,9 @@ export const INTEREST_KEEP_MS = 30_000;
  * A process with waiters (`wait()` of a result some other process may run) announces its
  * interest on WANTED_CHANNEL when its first waiter starts and every INTEREST_REPEAT_MS while any
  * waits, and LISTENs on FINISHED_CHANNEL only meanwhile. Every process sends finish notifications
- * within INTEREST_KEEP_MS of the last interest it heard from another; its own waiters are woken
- * in process by TaskEvents, so its own interest is ignored. The timers are this process's own
- * (a monotonic clock): no time is compared between processes.
+ * within INTEREST_KEEP_MS of the last interest it heard from another. It ignores its own: the
+ * finishes, cancellations and rescues it writes reach its own waiters through TaskEvents. The
+ * timers are this process's own (a monotonic clock): no time is compared between processes.
  *
  * Missing a notification is safe: a waiter's first wait after a quiet period starts before its
  * interest reaches the other processes, and a task that finishes in that gap is not announced;
