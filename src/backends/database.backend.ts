@@ -226,7 +226,10 @@ export class DatabaseBackend implements TaskBackend, OnModuleInit, OnApplication
   }
 
   waitForChange(id: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return this.events.waitForChange(id, ms, signal);
+    const end = this.dialect.waitingForFinishes?.();
+    const changed = this.events.waitForChange(id, ms, signal);
+    if (end) void changed.finally(end);
+    return changed;
   }
 
   /** Wakes this process's workers for the rows' queues, and emits `enqueued` if anyone listens. */

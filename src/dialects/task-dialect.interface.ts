@@ -155,6 +155,12 @@ export interface TaskDialect {
    */
   listen?(onEnqueued: (queue: string | null) => void, onFinished?: (id: string | null) => void): Promise<() => Promise<void>>;
   /**
+   * A wait for tasks to finish starts in this process (optional): where finishes reach other
+   * processes by notification, the dialect asks for them only while someone waits, so that a
+   * finish costs nothing more when none does. Returns the wait's end.
+   */
+  waitingForFinishes?(): () => void;
+  /**
    * Tells workers of other processes, where the database can push it (optional), that tasks of
    * `queues` were stored and committed by a statement other than `insert` (a workflow's).
    */

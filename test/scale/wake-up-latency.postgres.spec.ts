@@ -80,7 +80,7 @@ describe('scale: wake-up latency across processes (postgres)', () => {
       const notify = () => other.query(`SELECT pg_notify('nestjs_tasks', 'probe')`);
       try {
         const listening = async () => (await dataSource.query(
-          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`)) as { pid: number }[];
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ~ '^(UN)?LISTEN'`)) as { pid: number }[];
         const [before] = await listening();
         expect(before).toBeDefined();
         await dataSource.query('SELECT pg_terminate_backend($1)', [before.pid]);

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Client, ClientConfig, Notification, Pool } from 'pg';
-import { ENQUEUED_CHANNEL, FINISHED_CHANNEL } from './pg-channels';
+import { ENQUEUED_CHANNEL, FINISHED_CHANNEL, WANTED_CHANNEL } from './pg-channels';
 import { pgConnectionConfig } from './postgres-connections';
 
 const RECONNECT_MIN_MS = 100;
@@ -9,8 +9,9 @@ const RECONNECT_MAX_MS = 5_000;
 const HEALTH_CHECK_MS = 30_000;
 
 /**
- * One dedicated connection that LISTENs on both channels and reconnects by itself, with
- * exponential backoff and jitter. Notifications sent while it is down are lost; the worker's
+ * One dedicated connection that LISTENs on the enqueue and interest channels, on the finish
+ * channel only while `listenFinished(true)` (this process has waiters), and reconnects by itself,
+ * with exponential backoff and jitter. Notifications sent while it is down are lost; the worker's
  * polling and `wait()`'s polling cover that gap.
  */
 export class PgNotificationListener {
@@ -20,6 +21,9 @@ export class PgNotificationListener {
   private failures = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private healthTimer?: NodeJS.Timeout;
+  private finishedWanted = false;
+  /** What the current connection LISTENs to on the finish channel. */
+  private listeningFinished = false;
 
   constructor(
     private readonly pool: Pool,
@@ -29,6 +33,12 @@ export class PgNotificationListener {
   /** Resolves once listening, or after the first failure (retrying in the background). */
   async start(): Promise<void> {
     await this.connect();
+  }
+
+  /** Starts or stops the finish channel; one LISTEN or UNLISTEN, queued on the connection behind any other. */
+  listenFinished(on: boolean): void {
+    this.finishedWanted = on;
+    this.syncFinished();
   }
 
   async stop(): Promise<void> {
@@ -56,7 +66,7 @@ export class PgNotificationListener {
     client.on('end', () => lost());
     try {
       await client.connect();
-      await client.query(`LISTEN ${ENQUEUED_CHANNEL}; LISTEN ${FINISHED_CHANNEL}`);
+      await client.query(`LISTEN ${ENQUEUED_CHANNEL}; LISTEN ${WANTED_CHANNEL}`);
     } catch (error) {
       lost(error as Error);
       return;
@@ -69,10 +79,20 @@ export class PgNotificationListener {
     if (this.failures > 0) this.logger.log('Listening for task notifications again.');
     this.failures = 0;
     this.client = client;
+    this.listeningFinished = false;
+    this.syncFinished();
     this.healthTimer = setInterval(() => {
       client.query('SELECT 1').catch((error) => lost(error));
     }, HEALTH_CHECK_MS);
     this.healthTimer.unref();
+  }
+
+  private syncFinished(): void {
+    const client = this.client;
+    if (!client || this.listeningFinished === this.finishedWanted) return;
+    this.listeningFinished = this.finishedWanted;
+    // A failure here is the connection's: its 'error' or 'end' reconnects, and the new one syncs.
+    client.query(`${this.finishedWanted ? 'LISTEN' : 'UNLISTEN'} ${FINISHED_CHANNEL}`).catch(() => undefined);
   }
 
   private lost(client: Client, error?: Error): void {

@@ -16,7 +16,8 @@ import type {
   CancelOutcome, ClaimedTask, ClaimRequest, LeaseRenewal, NewTaskRow, PruneRequest, SparedAttempts, TaskDialect,
 } from '../task-dialect.interface';
 import { notSpared } from '../shared/spared-attempts';
-import { ENQUEUED_CHANNEL, FINISHED_CHANNEL } from './pg-channels';
+import { ENQUEUED_CHANNEL, FINISHED_CHANNEL, WANTED_CHANNEL } from './pg-channels';
+import { FinishInterest } from './pg-finish-interest';
 import { PgNotificationListener } from './pg-listener';
 import { PgNotifier } from './pg-notifier';
 import { postgresStatements, postgresWorkflowStatements } from './postgres.statements';
@@ -55,7 +56,8 @@ interface PgDriver {
  * RUNNING rows of one worker (finish, renew) lock them in id order, so they cannot deadlock
  * each other. Idle workers and `wait()` in other processes hear of new and finished tasks
  * through LISTEN/NOTIFY: an enqueue inside the caller's transaction notifies in it (delivered at
- * its commit, or never); every other notification follows its write (see PgNotifier).
+ * its commit, or never); every other notification follows its write (see PgNotifier), and a
+ * finish is announced only while another process waits for finishes (see FinishInterest).
  */
 export class PostgresDialect implements TaskDialect {
   readonly name = 'postgres' as const;
@@ -71,6 +73,7 @@ export class PostgresDialect implements TaskDialect {
   readonly limits: LimitStatements;
   private readonly notifier: PgNotifier;
   private listener?: PgNotificationListener;
+  private readonly interest: FinishInterest;
   /** Renewals and rescues, on a connection of their own (see createPgMaintenancePool); opened by the first. */
   private maintenance?: Pool;
   private insertsInFlight = 0;
@@ -91,6 +94,7 @@ export class PostgresDialect implements TaskDialect {
     this.limits = postgresLimitStatements(this.queueTable, this.table);
     this.workflow = postgresWorkflowStatements(this.table, edges);
     this.notifier = new PgNotifier(this.pool);
+    this.interest = new FinishInterest((id) => this.notifier.send(WANTED_CHANNEL, id), (on) => this.listener?.listenFinished(on));
   }
 
   /** Named, so each pooled connection parses and plans a statement once. */
@@ -183,7 +187,7 @@ export class PostgresDialect implements TaskDialect {
     announceSettled(this, report);
     // Workers of other processes hear of them too.
     for (const queue of report.released) this.notifier.send(ENQUEUED_CHANNEL, queue);
-    for (const id of report.cancelled) this.notifier.send(FINISHED_CHANNEL, id);
+    for (const id of report.cancelled) this.finished(id);
     return ids;
   }
 
@@ -208,8 +212,13 @@ export class PostgresDialect implements TaskDialect {
     // length, joins large batches badly (hundreds of ms for a thousand rows instead of ten).
     const { rows } = await pool.query(this.sql.finish, [rescue, ...columns, withDependents]);
     const written = rows as { id: string; status: TaskResultStatus; has_dependents: boolean }[];
-    for (const row of written) if (FINISHED_STATUSES.includes(row.status)) this.notifier.send(FINISHED_CHANNEL, row.id);
+    for (const row of written) if (FINISHED_STATUSES.includes(row.status)) this.finished(row.id);
     return written;
+  }
+
+  /** Tells waiters of other processes, if any has said it waits (see FinishInterest). */
+  private finished(id: string): void {
+    if (this.interest.othersWait()) this.notifier.send(FINISHED_CHANNEL, id);
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -240,7 +249,7 @@ export class PostgresDialect implements TaskDialect {
     return cancelTask(id, {
       cancelReady: async (taskId) => {
         if (!(await this.query('cancelReady', this.sql.cancelReady, [taskId])).rowCount) return false;
-        this.notifier.send(FINISHED_CHANNEL, taskId);
+        this.finished(taskId);
         return true;
       },
       cancelRunning: async (taskId) => Boolean((await this.query('cancelRunning', this.sql.cancelRunning, [taskId])).rowCount),
@@ -330,15 +339,23 @@ export class PostgresDialect implements TaskDialect {
     for (const queue of queues) this.notifier.send(ENQUEUED_CHANNEL, queue);
   }
 
+  waitingForFinishes(): () => void {
+    return this.interest.waiting();
+  }
+
   async listen(onEnqueued: (queue: string) => void, onFinished?: (id: string) => void): Promise<() => Promise<void>> {
     const listener = new PgNotificationListener(this.pool, (notification) => {
       if (notification.channel === ENQUEUED_CHANNEL) {
         if (notification.payload) onEnqueued(notification.payload);
+      } else if (notification.channel === WANTED_CHANNEL) {
+        if (notification.payload) this.interest.heard(notification.payload);
       } else if (notification.channel === FINISHED_CHANNEL && onFinished && notification.payload) {
         for (const id of notification.payload.split(',')) onFinished(id);
       }
     });
     this.listener = listener;
+    // Waiters that started before the listener: it LISTENs on the finish channel for them.
+    if (this.interest.isWaiting()) listener.listenFinished(true);
     await listener.start();
     return async () => {
       await listener.stop();
@@ -348,6 +365,7 @@ export class PostgresDialect implements TaskDialect {
 
   async close(): Promise<void> {
     // The pool belongs to the DataSource; only the listening and maintenance connections are ours.
+    this.interest.stop();
     await this.notifier.flush();
     await this.listener?.stop();
     this.listener = undefined;
