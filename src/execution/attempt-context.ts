@@ -10,8 +10,7 @@ import type { AttemptHooks } from './attempt-hooks';
 /**
  * The context of one attempt. A class rather than an object literal: the literal's two getters
  * made V8 build their functions and accessor pairs for every attempt, about a kilobyte of a
- * no-op task's allocations; here they live on the prototype. The methods stay functions of the
- * instance, so that a task may still take them off the context (`const { requeue } = context()`).
+ * no-op task's allocations; here they live on the prototype.
  */
 export class AttemptContext implements TaskContext {
   readonly attempt: number;
@@ -21,6 +20,8 @@ export class AttemptContext implements TaskContext {
   readonly #stop: AttemptStop;
   readonly #hooks: AttemptHooks;
   #taskResult?: TaskResult;
+  #setProgress?: (current: number, total?: number, message?: string) => Promise<void>;
+  #dependencies?: () => Promise<TaskResult[]>;
 
   constructor(task: ClaimedTask, stop: AttemptStop, hooks: AttemptHooks) {
     this.attempt = task.attempt;
@@ -39,15 +40,24 @@ export class AttemptContext implements TaskContext {
     return this.#stop.signal;
   }
 
-  setProgress = (current: number, total?: number, message?: string): Promise<void> =>
-    this.#hooks.setProgress(this.#task, JSON.stringify({ current, total: total ?? null, message: message ?? null }));
+  // Getters making the functions on first use: the context stays one object for a task that calls
+  // none of them, and a task may still take them off it (`const { setProgress } = context()`).
+  get setProgress(): (current: number, total?: number, message?: string) => Promise<void> {
+    return (this.#setProgress ??= (current, total, message) =>
+      this.#hooks.setProgress(this.#task, JSON.stringify({ current, total: total ?? null, message: message ?? null })));
+  }
 
-  dependencies = (): Promise<TaskResult[]> => dependenciesOf(this.taskResult);
+  get dependencies(): () => Promise<TaskResult[]> {
+    return (this.#dependencies ??= () => dependenciesOf(this.taskResult));
+  }
 
-  requeue = (delayMs = 0): never => {
-    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-      throw new TypeError(`requeue(): delayMs must be a number of milliseconds >= 0, got ${String(delayMs)}.`);
-    }
-    throw new TaskRequeue(delayMs);
-  };
+  /** One function for every context: it needs none. */
+  readonly requeue = requeue;
+}
+
+function requeue(delayMs = 0): never {
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
+    throw new TypeError(`requeue(): delayMs must be a number of milliseconds >= 0, got ${String(delayMs)}.`);
+  }
+  throw new TaskRequeue(delayMs);
 }
