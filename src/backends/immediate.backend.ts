@@ -49,10 +49,9 @@ export class ImmediateBackend extends MemoryBackend {
         args: result.args, kwargs: result.kwargs, attempt: result.workerIds.length, maxAttempts: result.maxAttempts,
         scheduledAt: result.scheduledAt,
       };
-      const outcome = await this.executor.execute(task, {
+      const outcome = await this.executor.execute(task, new AttemptStop(), {
         workerId: IMMEDIATE_WORKER_ID,
-        stop: new AttemptStop(),
-        setProgress: async (progress) => {
+        setProgress: async (_task, progress) => {
           result.progress = JSON.parse(progress);
           this.announce(result, 'progress');
         },

@@ -7,7 +7,7 @@ export class AttemptStop {
   private controller?: AbortController;
   private stopped = false;
   private why: unknown;
-  private rejectRace?: (reason: unknown) => void;
+  private onStop?: (reason: unknown) => void;
 
   get aborted(): boolean {
     return this.stopped;
@@ -31,15 +31,36 @@ export class AttemptStop {
     this.stopped = true;
     this.why = reason;
     this.controller?.abort(reason);
-    this.rejectRace?.(reason);
+    this.onStop?.(reason);
   }
 
   /** Settles as `work` does, or rejects with the reason as soon as the attempt is stopped. */
   race<T>(work: Promise<T>): Promise<T> {
+    return this.settle(work, (value) => value as T, (reason) => Promise.reject(reason));
+  }
+
+  /**
+   * Resolves with `onValue` of what `work` resolves to, or with `onError` of why it rejected or,
+   * as soon as the attempt is stopped, of the stop's reason: whichever comes first, once. One
+   * promise for the whole attempt: with async hooks on (AsyncLocalStorage), every promise and
+   * every await of the plain path is paid again in hook calls and memory.
+   */
+  settle<T>(work: Promise<unknown>, onValue: (value: unknown) => T | Promise<T>, onError: (reason: unknown) => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      work.then(resolve, reject);
-      if (this.stopped) reject(this.why);
-      else this.rejectRace = reject;
+      let settled = false;
+      const settle = (ok: boolean, outcome: unknown) => {
+        if (settled) return;
+        settled = true;
+        this.onStop = undefined;
+        try {
+          resolve(ok ? onValue(outcome) : onError(outcome));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      work.then((value) => settle(true, value), (reason) => settle(false, reason));
+      if (this.stopped) settle(false, this.why);
+      else this.onStop = (reason) => settle(false, reason);
     });
   }
 }

@@ -2,24 +2,16 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { TaskRegistry, TaskDefinition } from '../task.registry';
 import { CorruptTaskRowError, InvalidTaskReturnValueError, TaskTimeoutError, UnknownTaskError } from '../task.errors';
 import { encodeReturnValue } from '../serialization/task-payload';
-import { parseJsonColumn, toDate } from '../dialects/shared/task-row.mapper';
+import { parseJsonColumn } from '../dialects/shared/task-row.mapper';
 import type { ClaimedTask } from '../dialects/task-dialect.interface';
-import { taskContextStorage, TaskContext } from '../task-context';
-import type { TaskResult } from '../entities/task-result.entity';
+import { taskContextStorage } from '../task-context';
 import { AbortCause, AttemptAbort, AttemptResult, TaskRequeue } from './task-attempt';
-import { dependenciesOf } from '../workflows/task-dependencies';
 import { toTaskError } from './task-error.factory';
 import { TaskMiddlewareChain } from './task-middleware.chain';
 import type { AttemptStop } from './attempt-stop';
 import { ATTEMPT_HOOK, AttemptHook } from './attempt-hook';
-
-export interface AttemptHooks {
-  workerId: string;
-  stop: AttemptStop;
-  setProgress(progress: string): Promise<void>;
-  /** Builds the row as an entity, only if the task asks for `context().taskResult`. */
-  taskResult(): TaskResult;
-}
+import type { AttemptHooks } from './attempt-hooks';
+import { AttemptContext } from './attempt-context';
 
 /**
  * Runs one attempt of one task: decodes its arguments, calls the method inside its context and
@@ -34,70 +26,57 @@ export class TaskExecutor {
     @Optional() @Inject(ATTEMPT_HOOK) private readonly hook: AttemptHook | null = null,
   ) {}
 
-  execute(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
-    return this.hook ? this.hook.around(task, () => this.attempt(task, hooks)) : this.attempt(task, hooks);
+  execute(task: ClaimedTask, stop: AttemptStop, hooks: AttemptHooks): Promise<AttemptResult> {
+    return this.hook ? this.hook.around(task, () => this.attempt(task, stop, hooks)) : this.attempt(task, stop, hooks);
   }
 
-  private async attempt(task: ClaimedTask, hooks: AttemptHooks): Promise<AttemptResult> {
+  /** Not an async function: the attempt's one promise is the stop's (see AttemptStop.settle). */
+  private attempt(task: ClaimedTask, stop: AttemptStop, hooks: AttemptHooks): Promise<AttemptResult> {
     const definition = this.registry.get(task.taskName);
     if (!definition) {
-      return this.failed(new UnknownTaskError(
-        `No task named "${task.taskName}" is defined in this application (renamed or removed?).`), task.attempt, false);
+      return Promise.resolve(this.failed(new UnknownTaskError(
+        `No task named "${task.taskName}" is defined in this application (renamed or removed?).`), task.attempt, false));
     }
     let args: unknown[];
-    let kwargs: Record<string, unknown> | undefined;
     try {
-      ({ args, kwargs } = decodePayload(task));
+      args = decodePayload(task);
     } catch (error) {
-      return this.failed(error, task.attempt, false);
+      return Promise.resolve(this.failed(error, task.attempt, false));
     }
-    const { stop } = hooks;
-    if (stop.aborted) return aborted(stop.reason, task.attempt);
+    if (stop.aborted) return Promise.resolve(aborted(stop.reason, task.attempt));
     const timer = definition.timeout
       ? setTimeout(() => stop.abort(new TaskTimeoutError(definition.timeout!)), definition.timeout)
       : undefined;
-    try {
-      const value = await stop.race(this.invoke(definition, task, args, kwargs, hooks));
-      if (stop.aborted) return aborted(stop.reason, task.attempt);
-      return { kind: 'succeeded', returnValue: encodeReturnValue(definition.name, value) };
-    } catch (error) {
+    const ended = (error: unknown): AttemptResult => {
+      clearTimeout(timer);
       if (error instanceof TaskRequeue) return { kind: 'requeued', delayMs: error.delayMs };
       // A task that fails because its signal fired is reported as the abort, not as its own error.
       if (stop.aborted) return aborted(stop.reason, task.attempt);
       // A return value JSON cannot hold would be refused again on every retry.
       return this.failed(error, task.attempt, !(error instanceof InvalidTaskReturnValueError));
-    } finally {
-      clearTimeout(timer);
+    };
+    let work: Promise<unknown>;
+    try {
+      work = this.invoke(definition, task, args, stop, hooks);
+    } catch (error) {
+      work = Promise.reject(error);
     }
+    return stop.settle<AttemptResult>(work, (value) => {
+      clearTimeout(timer);
+      if (stop.aborted) return aborted(stop.reason, task.attempt);
+      try {
+        return { kind: 'succeeded', returnValue: encodeReturnValue(definition.name, value) };
+      } catch (error) {
+        return ended(error);
+      }
+    }, ended);
   }
 
-  private invoke(definition: TaskDefinition, task: ClaimedTask, args: unknown[], kwargs: Record<string, unknown> | undefined, hooks: AttemptHooks): Promise<unknown> {
-    let taskResult: TaskResult | undefined;
-    const context: TaskContext = {
-      get taskResult() {
-        return (taskResult ??= hooks.taskResult());
-      },
-      attempt: task.attempt,
-      workerId: hooks.workerId,
-      scheduledAt: toDate(task.scheduledAt),
-      get signal() {
-        return hooks.stop.signal;
-      },
-      setProgress: (current, total, message) =>
-        hooks.setProgress(JSON.stringify({ current, total: total ?? null, message: message ?? null })),
-      dependencies: () => dependenciesOf(context.taskResult),
-      requeue: (delayMs = 0) => {
-        if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-          throw new TypeError(`requeue(): delayMs must be a number of milliseconds >= 0, got ${String(delayMs)}.`);
-        }
-        throw new TaskRequeue(delayMs);
-      },
-    };
-    const callArgs = kwargs === undefined ? args : [...args, kwargs];
-    // The method runs inside an async function so a synchronous throw becomes a rejection.
-    const call = async () => definition.instance[definition.methodName](...callArgs);
+  private invoke(definition: TaskDefinition, task: ClaimedTask, args: unknown[], stop: AttemptStop, hooks: AttemptHooks): Promise<unknown> {
+    const context = new AttemptContext(task, stop, hooks);
     const middleware = this.middleware;
-    return taskContextStorage.run(context, middleware.empty ? call : () => middleware.run(context, call));
+    if (middleware.empty) return taskContextStorage.run(context, callMethod, definition, args);
+    return taskContextStorage.run(context, () => middleware.run(context, () => callMethod(definition, args)));
   }
 
   private failed(error: unknown, attempt: number, retryable: boolean): AttemptResult {
@@ -105,7 +84,18 @@ export class TaskExecutor {
   }
 }
 
-function decodePayload(task: ClaimedTask): { args: unknown[]; kwargs: Record<string, unknown> | undefined } {
+/** The method's promise; a synchronous throw becomes a rejection, as if the method were async. */
+function callMethod(definition: TaskDefinition, args: unknown[]): Promise<unknown> {
+  try {
+    const value: unknown = definition.instance[definition.methodName](...args);
+    return value instanceof Promise ? value : Promise.resolve(value);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** The method's arguments: the stored args, then the kwargs object if it has any key. */
+function decodePayload(task: ClaimedTask): unknown[] {
   let args: unknown;
   let kwargs: unknown;
   try {
@@ -119,7 +109,7 @@ function decodePayload(task: ClaimedTask): { args: unknown[]; kwargs: Record<str
     throw new CorruptTaskRowError(`The stored kwargs of task ${task.id} are not a JSON object.`);
   }
   const hasKwargs = kwargs && Object.keys(kwargs).length > 0;
-  return { args, kwargs: hasKwargs ? (kwargs as Record<string, unknown>) : undefined };
+  return hasKwargs ? [...args, kwargs] : args;
 }
 
 function aborted(reason: unknown, attempt: number): AttemptResult {

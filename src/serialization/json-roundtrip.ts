@@ -24,8 +24,12 @@ interface Found {
   reason: string;
 }
 
+/** The ancestors of a value that is not an object: none, and never any added (only objects add themselves). */
+const NO_ANCESTORS: ReadonlySet<object> = new Set();
+
 export function findJsonMismatch(value: unknown, path: string): JsonMismatch | null {
-  const found = check(value, new Set());
+  // A Set costs a no-op task returning a primitive more than the rest of its check.
+  const found = check(value, typeof value === 'object' && value !== null ? new Set() : (NO_ANCESTORS as Set<object>));
   // The path is spelled out only for a mismatch: building it for every member checked cost as
   // much as the check itself.
   return found ? { path: found.keys.reduceRight<string>(child, path), reason: found.reason } : null;

@@ -1,4 +1,4 @@
-import type { Meter, Tracer } from '@opentelemetry/api';
+import type { Context, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { ClaimedTask, NewTaskRow } from '../dialects/task-dialect.interface';
 import type { AttemptHook } from '../execution/attempt-hook';
 import type { AttemptResult } from '../execution/task-attempt';
@@ -34,13 +34,18 @@ export class TaskTelemetry implements AttemptHook, EnqueueTelemetry {
     return stored;
   }
 
-  async around(task: ClaimedTask, attempt: () => Promise<AttemptResult>): Promise<AttemptResult> {
+  around(task: ClaimedTask, attempt: () => Promise<AttemptResult>): Promise<AttemptResult> {
     const { span, context } = this.tracing.startAttempt(task);
-    // Without an SDK (no-op span, no meter) the attempt runs as if there were no telemetry.
+    // Without an SDK (no-op span, no meter) the attempt runs as if there were no telemetry: not
+    // even an async function of its own around it.
     if (!context && !this.metrics) {
       span.end();
       return attempt();
     }
+    return this.measured(task, attempt, span, context);
+  }
+
+  private async measured(task: ClaimedTask, attempt: () => Promise<AttemptResult>, span: Span, context: Context | null): Promise<AttemptResult> {
     this.metrics?.recordClaimed(task);
     const started = performance.now();
     const result = await (context ? loadOpenTelemetry()!.context.with(context, attempt) : attempt());

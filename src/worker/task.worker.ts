@@ -15,6 +15,7 @@ import { TaskEvents } from '../task.events';
 import { TasksError } from '../task.errors';
 import { TaskEventBus } from '../events/task-event.bus';
 import { TaskExecutor } from '../execution/task.executor';
+import type { AttemptHooks } from '../execution/attempt-hooks';
 import { AbortCause, AttemptAbort, AttemptResult } from '../execution/task-attempt';
 import { AttemptStop } from '../execution/attempt-stop';
 import { OutcomeWriter } from './outcome.writer';
@@ -111,13 +112,15 @@ class WorkerRun {
   private readonly pacer: ClaimPacer;
   private readonly wakeUp = new WakeUp();
   /** Outcomes of finished attempts not yet committed. */
-  private readonly writes = new Set<Promise<void>>();
+  private unsettled = 0;
   /** Outcome writes in flight, by queue (when some queue is limited): their rows are still RUNNING. */
   private readonly writing = new Map<string, number>();
   /** Outcome writes settled so far: a batch run is drained only if none settled during its last claim. */
   private settledWrites = 0;
   private readonly writer: OutcomeWriter;
   private readonly announcer: AttemptEvents;
+  /** What the executor asks of the worker, for every attempt of this run. */
+  private readonly hooks: AttemptHooks;
   private readonly services: MaintenanceService[];
   private stopping = false;
   private claimed = 0;
@@ -141,6 +144,14 @@ class WorkerRun {
     this.pacer = new ClaimPacer(options.concurrency);
     this.writer = new OutcomeWriter(this.dialect, workerId, logger);
     this.announcer = new AttemptEvents(bus, store, workerId, logger);
+    this.hooks = {
+      workerId,
+      setProgress: async (task, progress) => {
+        await this.dialect.progress(workerId, task, progress);
+        this.announcer.progress(task, progress);
+      },
+      taskResult: (task) => this.entityOf(task),
+    };
     const renewer = new TaskLeaseRenewer(this.dialect, workerId, leaseDuration, () => this.held(),
       (id) => this.abortTask(id, AbortCause.CANCELLED), (key) => this.loseLease(key), logger, () => this.writer.pending());
     this.services = [
@@ -225,7 +236,7 @@ class WorkerRun {
         if (batch) {
           // Unwritten outcomes may be retries that are due at once: drained means all settled, and
           // none settled while this claim ran (its answer may predate a retry that is due now).
-          if (this.active.size === 0 && this.buffer.length === 0 && this.writes.size === 0 && this.settledWrites === settledBefore) {
+          if (this.active.size === 0 && this.buffer.length === 0 && this.unsettled === 0 && this.settledWrites === settledBefore) {
             reason = 'batch-drained';
             break;
           }
@@ -259,10 +270,11 @@ class WorkerRun {
       for (const key of this.active.keys()) this.abort(key, AbortCause.SHUTDOWN);
     }
     const graceEnd = stopping ? Date.now() + RELEASE_GRACE_MS : Infinity;
-    while ((this.active.size > 0 || this.writes.size > 0) && Date.now() < graceEnd) await this.wakeUp.sleep(100);
+    while ((this.active.size > 0 || this.unsettled > 0) && Date.now() < graceEnd) await this.wakeUp.sleep(100);
     // A database that is still down keeps them RUNNING; their leases expire and any worker rescues them.
-    if (this.writes.size > 0) this.writer.abandon();
-    await Promise.all(this.writes);
+    if (this.unsettled > 0) this.writer.abandon();
+    // Abandoned, they settle at once; a batch in flight when its write returns.
+    while (this.unsettled > 0) await this.wakeUp.sleep(100);
   }
 
   /** Sleeps until woken or `ms` pass, and no longer than until a claimed-ahead task goes stale. */
@@ -324,29 +336,29 @@ class WorkerRun {
   }
 
   /** Writes `outcome`, then tells whoever waits on the task and whoever listens to its events. */
-  private record(task: ClaimedTask, outcome: TaskChange): Promise<void> {
+  private record(task: ClaimedTask, outcome: TaskChange): void {
     // Counted per queue only for the limits (heldIn); the plain path pays nothing for them.
     const queue = this.claims.limited ? task.queueName : null;
     if (queue !== null) this.writing.set(queue, (this.writing.get(queue) ?? 0) + 1);
-    const tracked = this.writer.write(outcome)
-      .then(() => {
+    this.unsettled++;
+    this.writer.write(outcome, () => {
+      try {
         this.events.changed(task.id);
         this.announcer.written(task, outcome);
-      })
-      .finally(() => {
-        if (queue !== null) {
-          const writing = this.writing.get(queue)! - 1;
-          if (writing === 0) this.writing.delete(queue);
-          else this.writing.set(queue, writing);
-          // A slot of its queue may have freed under a limit.
-          this.claims.nudge(queue);
-        }
-        this.writes.delete(tracked);
-        this.settledWrites++;
-        this.wake();
-      });
-    this.writes.add(tracked);
-    return tracked;
+      } catch (error) {
+        this.logger.error(`Could not announce the outcome of task ${task.id}: ${(error as Error).message}`);
+      }
+      if (queue !== null) {
+        const writing = this.writing.get(queue)! - 1;
+        if (writing === 0) this.writing.delete(queue);
+        else this.writing.set(queue, writing);
+        // A slot of its queue may have freed under a limit.
+        this.claims.nudge(queue);
+      }
+      this.unsettled--;
+      this.settledWrites++;
+      this.wake();
+    });
   }
 
   private startAttempt(task: ClaimedTask): void {
@@ -360,31 +372,35 @@ class WorkerRun {
     this.active.set(attempt.key, attempt);
     this.announcer.started(task);
     const started = performance.now();
-    this.executor
-      .execute(task, {
-        workerId: this.options.workerId,
-        stop: attempt.stop,
-        setProgress: async (progress) => {
-          await this.dialect.progress(this.options.workerId, task, progress);
-          this.announcer.progress(task, progress);
-        },
-        taskResult: () => this.entityOf(task),
-      })
-      .then((result) => {
-        this.pacer.ran(performance.now() - started);
-        // The slot frees as soon as the task is done, so the next task and the next claim
-        // overlap this write; whoever waits on the task hears of it once the outcome is committed.
-        attempt.done = true;
-        this.active.delete(attempt.key);
-        this.fillSlots();
-        this.wake();
-        const outcome = this.toOutcome(task, result);
-        if (outcome) return this.record(task, outcome);
-      })
-      .catch((error) => {
-        this.logger.error(`Could not record the outcome of task ${task.id}: ${(error as Error).message}`);
-      })
-      .finally(() => this.active.delete(attempt.key));
+    let running: Promise<AttemptResult>;
+    try {
+      running = this.executor.execute(task, attempt.stop, this.hooks);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    // One reaction for the whole attempt: each promise of the plain path costs again in async hooks.
+    running.then((result) => this.ended(attempt, result, started), (error) => this.notRecorded(attempt, error));
+  }
+
+  private ended(attempt: ActiveAttempt, result: AttemptResult, started: number): void {
+    try {
+      this.pacer.ran(performance.now() - started);
+      // The slot frees as soon as the task is done, so the next task and the next claim
+      // overlap this write; whoever waits on the task hears of it once the outcome is committed.
+      attempt.done = true;
+      this.active.delete(attempt.key);
+      this.fillSlots();
+      this.wake();
+      const outcome = this.toOutcome(attempt.task, result);
+      if (outcome) this.record(attempt.task, outcome);
+    } catch (error) {
+      this.notRecorded(attempt, error);
+    }
+  }
+
+  private notRecorded(attempt: ActiveAttempt, error: unknown): void {
+    this.logger.error(`Could not record the outcome of task ${attempt.id}: ${(error as Error).message}`);
+    this.active.delete(attempt.key);
   }
 
   private toOutcome(task: ClaimedTask, result: AttemptResult): TaskChange | null {

@@ -42,3 +42,29 @@ describe('AttemptStop', () => {
     expect(late.signal.reason).toBe('timeout');
   });
 });
+
+/** One promise per attempt: the work's outcome or the stop's reason, mapped, whichever comes first. */
+describe('AttemptStop.settle', () => {
+  const settle = (stop: AttemptStop, work: Promise<unknown>) =>
+    stop.settle(work, (value) => `value ${String(value)}`, (reason) => `stopped or failed: ${String(reason)}`);
+
+  it('maps the value or the rejection of the work', async () => {
+    await expect(settle(new AttemptStop(), Promise.resolve(7))).resolves.toBe('value 7');
+    await expect(settle(new AttemptStop(), Promise.reject('boom'))).resolves.toBe('stopped or failed: boom');
+  });
+
+  it('maps the stop as soon as it comes, once, and ignores the work settling later', async () => {
+    const stop = new AttemptStop();
+    let finish!: (value: unknown) => void;
+    const settled = settle(stop, new Promise((resolve) => (finish = resolve)));
+    stop.abort('cancelled');
+    finish('late');
+    await expect(settled).resolves.toBe('stopped or failed: cancelled');
+    await expect(settle(stop, Promise.resolve(1))).resolves.toBe('stopped or failed: cancelled');
+  });
+
+  it('rejects when a mapping throws', async () => {
+    const stop = new AttemptStop();
+    await expect(stop.settle(Promise.resolve(1), () => { throw new Error('mapping'); }, () => 0)).rejects.toThrow('mapping');
+  });
+});

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { TasksError } from '../../task.errors';
-import type { SqliteConnection, SqliteParams, SqliteStatementRunner } from './sqlite-connection';
+import type { SqliteConnection, SqliteParams, SqliteTransaction } from './sqlite-connection';
 
 /** How long a write waits for the database to be free before it fails with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -22,10 +22,14 @@ export class BetterSqlite3Connection implements SqliteConnection {
   private readonly rollback: Statement;
   private locked = false;
   private readonly waiting: (() => void)[] = [];
-  private readonly runner: SqliteStatementRunner = {
+  private readonly runner: SqliteTransaction = {
     all: async <R>(sql: string, params: SqliteParams = []) => this.prepare(sql).all(...params) as R[],
     get: async <R>(sql: string, params: SqliteParams = []) => this.prepare(sql).get(...params) as R | undefined,
     run: async (sql: string, params: SqliteParams = []) => ({ changes: this.prepare(sql).run(...params).changes }),
+    runEach: async (sql: string, paramLists: readonly SqliteParams[]) => {
+      const statement = this.prepare(sql);
+      return paramLists.map((params) => statement.run(...params).changes);
+    },
   };
 
   /** Opens a connection of its own to `file` (WAL, as an application sharing the file uses). */
@@ -57,7 +61,7 @@ export class BetterSqlite3Connection implements SqliteConnection {
     return this.immediate((tx) => tx.run(sql, params));
   }
 
-  async immediate<T>(work: (tx: SqliteStatementRunner) => Promise<T>): Promise<T> {
+  async immediate<T>(work: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
     await this.lock();
     try {
       await this.beginImmediate();

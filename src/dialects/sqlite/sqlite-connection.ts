@@ -8,6 +8,15 @@ export interface SqliteStatementRunner {
   run(sql: string, params?: SqliteParams): Promise<{ changes: number }>;
 }
 
+/** The statements of one transaction (`immediate`). */
+export interface SqliteTransaction extends SqliteStatementRunner {
+  /**
+   * Runs `sql` once per parameter list, in order, and returns the rows each run changed: a batch
+   * of rows through one statement in one call, where a call per row costs a promise and an await.
+   */
+  runEach(sql: string, paramLists: readonly SqliteParams[]): Promise<number[]>;
+}
+
 /**
  * The port the SQLite dialect runs on: one connection to the application's database file, the
  * dialect's own, so its transactions never mix with the application's TypeORM transactions.
@@ -25,6 +34,6 @@ export interface SqliteStatementRunner {
  * - Reads outside `immediate` see committed data only.
  */
 export interface SqliteConnection extends SqliteStatementRunner {
-  immediate<T>(work: (tx: SqliteStatementRunner) => Promise<T>): Promise<T>;
+  immediate<T>(work: (tx: SqliteTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -111,17 +111,30 @@ export class SqliteDialect implements TaskDialect {
     if (changes.length === 0) return;
     const report = newSettleReport();
     await this.connection.immediate(async (tx) => {
-      for (const change of changes) await this.finishOne(tx, workerId, change, report);
+      for (let start = 0; start < changes.length;) {
+        if (!isPlainSuccess(changes[start])) {
+          await this.apply(tx, workerId, changes[start++], report);
+          continue;
+        }
+        // The common change, a success of a task nothing depends on, takes the statement with
+        // only the columns it sets, for a run of them in one call.
+        let end = start + 1;
+        while (end < changes.length && isPlainSuccess(changes[end])) end++;
+        const successes = changes.slice(start, end);
+        const completed = await tx.runEach(SQLITE.complete, successes.map((change) =>
+          [storedReturnValue(change.returnValue!), change.ref.id, workerId, change.ref.attempt]));
+        // Not completed: a task with dependents, or a row no longer this attempt's (the fence says which).
+        for (let index = 0; index < successes.length; index++) {
+          if (completed[index] === 0) await this.apply(tx, workerId, successes[index], report);
+        }
+        start = end;
+      }
     });
     announceSettled(this, report);
   }
 
-  /** One change; a task that has dependents settles them in the same transaction. */
-  private async finishOne(tx: SqliteStatementRunner, workerId: string, change: TaskChange, report: SettleReport): Promise<void> {
-    if (isPlainSuccess(change)) {
-      const completed = await tx.run(SQLITE.complete, [storedReturnValue(change.returnValue), change.ref.id, workerId, change.ref.attempt]);
-      if (completed.changes > 0) return;
-    }
+  /** One change, fenced; a task that has dependents settles them in the same transaction. */
+  private async apply(tx: SqliteStatementRunner, workerId: string, change: TaskChange, report: SettleReport): Promise<void> {
     const [row] = await tx.all<{ status: string; has_dependents: number }>(SQLITE.finish, finishValues(workerId, change));
     if (row?.has_dependents) await afterFinish(runnerOf(tx), this, change.ref.id, report, row);
   }
@@ -144,7 +157,7 @@ export class SqliteDialect implements TaskDialect {
       for (const row of rows) {
         const change = rescued({ id: row.id, attempt: row.attempt, maxAttempts: row.max_attempts, claimedBy: row.claimed_by },
           new Date(`${row.now.replace(' ', 'T')}Z`));
-        await this.finishOne(tx, row.claimed_by, change, report);
+        await this.apply(tx, row.claimed_by, change, report);
       }
       return rows.map((row) => row.id);
     });

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'sqlite3';
 import { FifoLock } from './fifo.lock';
-import type { SqliteConnection, SqliteParams, SqliteStatementRunner } from './sqlite-connection';
+import type { SqliteConnection, SqliteParams, SqliteStatementRunner, SqliteTransaction } from './sqlite-connection';
 
 /** The `sqlite3` module as TypeORM 0.3 has loaded it (`driver.sqlite`). */
 export interface Sqlite3Module {
@@ -52,10 +52,16 @@ export class Sqlite3Connection implements SqliteConnection {
   private readonly statements = new Map<string, Promise<Statement>>();
   private readonly busyTimeoutMs: number;
   private closed = false;
-  private readonly runner: SqliteStatementRunner = {
+  private readonly runner: SqliteTransaction = {
     all: (sql, params) => this.statement(sql).then((statement) => allRows(statement, params)),
     get: <R>(sql: string, params?: SqliteParams) => this.statement(sql).then((statement) => allRows<R>(statement, params)).then((rows) => rows[0]),
     run: (sql, params) => this.statement(sql).then((statement) => runChanges(statement, params)),
+    runEach: async (sql, paramLists) => {
+      const statement = await this.statement(sql);
+      const changes: number[] = [];
+      for (const params of paramLists) changes.push((await runChanges(statement, params)).changes);
+      return changes;
+    },
   };
 
   private constructor(
@@ -120,7 +126,7 @@ export class Sqlite3Connection implements SqliteConnection {
    * (and the application's own transaction, which may be what holds the lock) keeps running.
    * `work` may run more than once: it must do nothing but its statements.
    */
-  immediate<T>(work: (tx: SqliteStatementRunner) => Promise<T>): Promise<T> {
+  immediate<T>(work: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
     if (this.closed) return closedError();
     return this.writeTurn.run(() => this.retryWhileBusy(() => this.connectionTurn.run(() => this.transaction(work))));
   }
@@ -147,7 +153,7 @@ export class Sqlite3Connection implements SqliteConnection {
     return this.retryWhileBusy(() => this.connectionTurn.run(() => work(this.runner)));
   }
 
-  private async transaction<T>(work: (tx: SqliteStatementRunner) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (tx: SqliteTransaction) => Promise<T>): Promise<T> {
     const db = await this.opened;
     await exec(db, 'BEGIN IMMEDIATE');
     try {
