@@ -27,7 +27,10 @@ export interface WorkflowStatements {
   lockTasks(count: number): string;
   /** ids…: these tasks have dependents (their finish releases them). */
   markHasDependents(count: number): string;
-  /** dependency id: its WAITING dependents (id, pending_dependencies, on_dependency_failure, pipe, has_dependents), locked. */
+  /**
+   * dependency id: its WAITING dependents (id, queue_name, pending_dependencies,
+   * on_dependency_failure, pipe, has_dependents, args), locked.
+   */
   waitingDependents: string;
   /** id: one dependency fewer to wait for. */
   decrementPending: string;
@@ -39,8 +42,6 @@ export interface WorkflowStatements {
   cancelPending: string;
   /** task id: the return values of its dependencies, in `dependsOn` order. */
   dependencyValues: string;
-  /** id: args and pipe of a task. */
-  taskArgs: string;
   /** id: status and has_dependents of a task, locked. */
   lockTask: string;
   /** task id: ids of its dependencies, in order. */

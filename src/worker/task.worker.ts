@@ -325,6 +325,7 @@ class WorkerRun {
 
   /** Writes `outcome`, then tells whoever waits on the task and whoever listens to its events. */
   private record(task: ClaimedTask, outcome: TaskChange): Promise<void> {
+    if (task.hasDependents) outcome.hasDependents = true;
     // Counted per queue only for the limits (heldIn); the plain path pays nothing for them.
     const queue = this.claims.limited ? task.queueName : null;
     if (queue !== null) this.writing.set(queue, (this.writing.get(queue) ?? 0) + 1);
@@ -377,7 +378,10 @@ class WorkerRun {
         attempt.done = true;
         this.active.delete(attempt.key);
         this.fillSlots();
-        this.wake();
+        // A task that has dependents releases them in its outcome's commit, which wakes the loop
+        // (record): a claim before it would not find them (a chain's next step), one after finds
+        // them and whatever else is due.
+        if (!task.hasDependents) this.wake();
         const outcome = this.toOutcome(task, result);
         if (outcome) return this.record(task, outcome);
       })

@@ -21,14 +21,14 @@ const NOT_PAUSED = 'NOT EXISTS (SELECT 1 FROM task_queues WHERE name = ? AND pau
 
 /** The columns a claim reads of a due row. */
 export const DUE_COLUMNS = `id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after,
-           CAST(scheduled_at AS CHAR) AS scheduled_at, trace_context, ${NOW} AS claimed_at`;
+           CAST(scheduled_at AS CHAR) AS scheduled_at, trace_context, ${NOW} AS claimed_at, has_dependents`;
 /**
  * The same columns, of a probe's answer among due rows: a NULL id, a priority, and the queue
  * (an expression) it is for.
  */
 const PROBE_COLUMNS = (queue: string) => `NULL AS id, NULL AS task_name, ${queue} AS queue_name, priority, NULL AS args,
            NULL AS kwargs, NULL AS attempt, NULL AS max_attempts, NULL AS run_after, NULL AS scheduled_at,
-           NULL AS trace_context, NULL AS claimed_at`;
+           NULL AS trace_context, NULL AS claimed_at, NULL AS has_dependents`;
 
 /** queue, priority, limit: its due rows at that priority, oldest first, locked. */
 const DUE_AT = `
@@ -219,7 +219,7 @@ export const MYSQL_WORKFLOW: WorkflowStatements = {
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
   waitingDependents: `
-    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
+    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents, t.args
       FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
      WHERE d.depends_on_id = ? AND t.status = 'WAITING'
      ORDER BY t.id
@@ -237,7 +237,6 @@ export const MYSQL_WORKFLOW: WorkflowStatements = {
   dependencyValues: `
     SELECT t.return_value FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.depends_on_id
      WHERE d.task_id = ? ORDER BY d.position`,
-  taskArgs: 'SELECT args, pipe FROM task_results WHERE id = ?',
   lockTask: 'SELECT status, has_dependents FROM task_results WHERE id = ? FOR UPDATE',
   dependencyIds: 'SELECT depends_on_id AS id FROM task_dependencies WHERE task_id = ? ORDER BY position',
   dependentIds: 'SELECT task_id AS id FROM task_dependencies WHERE depends_on_id = ? ORDER BY task_id',

@@ -118,7 +118,7 @@ export class SqliteDialect implements TaskDialect {
 
   /** One change; a task that has dependents settles them in the same transaction. */
   private async finishOne(tx: SqliteStatementRunner, workerId: string, change: TaskChange, report: SettleReport): Promise<void> {
-    if (isPlainSuccess(change)) {
+    if (!change.hasDependents && isPlainSuccess(change)) {
       const completed = await tx.run(SQLITE.complete, [storedReturnValue(change.returnValue), change.ref.id, workerId, change.ref.attempt]);
       if (completed.changes > 0) return;
     }

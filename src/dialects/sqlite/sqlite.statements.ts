@@ -41,7 +41,7 @@ const dueInQueue = (index: number) => `
 export const CLAIMED = `status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
            started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
            worker_ids = json_insert(worker_ids, '$[#]', ?)`;
-export const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at, trace_context, last_attempted_at AS claimed_at';
+export const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at, trace_context, last_attempted_at AS claimed_at, has_dependents';
 
 const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 const list = (count: number) => Array(count).fill('?').join(', ');
@@ -189,7 +189,7 @@ export const SQLITE_WORKFLOW: WorkflowStatements = {
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)})`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
   waitingDependents: `
-    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
+    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents, t.args
       FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
      WHERE d.depends_on_id = ? AND t.status = 'WAITING'
      ORDER BY t.id`,
@@ -206,7 +206,6 @@ export const SQLITE_WORKFLOW: WorkflowStatements = {
   dependencyValues: `
     SELECT t.return_value FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.depends_on_id
      WHERE d.task_id = ? ORDER BY d.position`,
-  taskArgs: 'SELECT args, pipe FROM task_results WHERE id = ?',
   lockTask: 'SELECT status, has_dependents FROM task_results WHERE id = ?',
   dependencyIds: 'SELECT depends_on_id AS id FROM task_dependencies WHERE task_id = ? ORDER BY position',
   dependentIds: 'SELECT task_id AS id FROM task_dependencies WHERE depends_on_id = ? ORDER BY task_id',
