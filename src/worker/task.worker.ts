@@ -379,9 +379,10 @@ class WorkerRun {
         this.active.delete(attempt.key);
         this.fillSlots();
         // A task that has dependents releases them in its outcome's commit, which wakes the loop
-        // (record): a claim before it would not find them (a chain's next step), one after finds
-        // them and whatever else is due.
-        if (!task.hasDependents) this.wake();
+        // (record). When nothing else was due at the last claim (a chain's step), a claim before
+        // that commit would find nothing; while claims come back full (a chord's members), the
+        // slot is worth filling at once.
+        if (!task.hasDependents || !this.pacer.cameShort) this.wake();
         const outcome = this.toOutcome(task, result);
         if (outcome) return this.record(task, outcome);
       })

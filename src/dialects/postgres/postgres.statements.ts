@@ -217,7 +217,7 @@ export function postgresWorkflowStatements(table: string, edges: string): Workfl
     lockTasks: (count) => `SELECT id, status, return_value FROM ${table} WHERE id IN (${list(count)}) ORDER BY id FOR UPDATE`,
     markHasDependents: (count) => `UPDATE ${table} SET has_dependents = true WHERE id IN (${list(count)})`,
     waitingDependents: `
-      SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents, t.args
+      SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
         FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.task_id
        WHERE d.depends_on_id = $1::text AND t.status = 'WAITING'
        ORDER BY t.id
@@ -235,6 +235,7 @@ export function postgresWorkflowStatements(table: string, edges: string): Workfl
     dependencyValues: `
       SELECT t.return_value FROM ${edges} AS d JOIN ${table} AS t ON t.id = d.depends_on_id
        WHERE d.task_id = $1::text ORDER BY d.position`,
+    taskArgs: `SELECT args, pipe FROM ${table} WHERE id = $1::text`,
     lockTask: `SELECT status, has_dependents FROM ${table} WHERE id = $1::text FOR UPDATE`,
     dependencyIds: `SELECT depends_on_id AS id FROM ${edges} WHERE task_id = $1::text ORDER BY position`,
     dependentIds: `SELECT task_id AS id FROM ${edges} WHERE depends_on_id = $1::text ORDER BY task_id`,

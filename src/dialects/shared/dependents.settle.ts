@@ -39,7 +39,9 @@ export async function settleDependents(
   const queue = [...finished];
   for (let next = queue.shift(); next; next = queue.shift()) {
     const failed = next.status !== TaskResultStatus.SUCCESSFUL;
-    const dependents = await run.query<WaitingDependent>(sql.waitingDependents, [next.id]);
+    const dependents = await run.query<{
+      id: string; queue_name: string; pending_dependencies: number | string; on_dependency_failure: string; pipe: number | string; has_dependents: unknown;
+    }>(sql.waitingDependents, [next.id]);
     for (const dependent of dependents) {
       const pipe = Number(dependent.pipe) as Pipe;
       if (failed && (dependent.on_dependency_failure !== 'run' || pipe !== Pipe.None)) {
@@ -49,7 +51,7 @@ export async function settleDependents(
       } else if (Number(dependent.pending_dependencies) > 1) {
         await run.query(sql.decrementPending, [dependent.id]);
       } else {
-        await run.query(sql.release, [pipe === Pipe.None ? null : await pipedArgs(run, sql, dependent), dependent.id]);
+        await run.query(sql.release, [pipe === Pipe.None ? null : await pipedArgs(run, sql, dependent.id), dependent.id]);
         released.add(dependent.queue_name);
       }
     }
@@ -69,20 +71,10 @@ export function newSettleReport(): SettleReport {
   return { released: new Set(), cancelled: [] };
 }
 
-/** A dependent as waitingDependents reads it, locked. */
-interface WaitingDependent {
-  id: string;
-  queue_name: string;
-  pending_dependencies: number | string;
-  on_dependency_failure: string;
-  pipe: number | string;
-  has_dependents: unknown;
-  args: unknown;
-}
-
 /** The args of a `pipe()` task with what it receives in front: its dependency's value, or all of theirs. */
-async function pipedArgs(run: SqlRunner, sql: WorkflowStatements, task: WaitingDependent): Promise<string> {
-  const values = (await run.query<{ return_value: unknown }>(sql.dependencyValues, [task.id]))
+export async function pipedArgs(run: SqlRunner, sql: WorkflowStatements, id: string): Promise<string> {
+  const [task] = await run.query<{ args: unknown; pipe: number | string }>(sql.taskArgs, [id]);
+  const values = (await run.query<{ return_value: unknown }>(sql.dependencyValues, [id]))
     .map((row) => readStoredReturnValue(row.return_value) ?? null);
   const received = Number(task.pipe) === Pipe.Values ? values : values[0] ?? null;
   return JSON.stringify([received, ...(parseJsonColumn(task.args) as unknown[])]);

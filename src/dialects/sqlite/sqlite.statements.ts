@@ -189,7 +189,7 @@ export const SQLITE_WORKFLOW: WorkflowStatements = {
   lockTasks: (count) => `SELECT id, status, return_value FROM task_results WHERE id IN (${list(count)})`,
   markHasDependents: (count) => `UPDATE task_results SET has_dependents = 1 WHERE id IN (${list(count)})`,
   waitingDependents: `
-    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents, t.args
+    SELECT t.id, t.queue_name, t.pending_dependencies, t.on_dependency_failure, t.pipe, t.has_dependents
       FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.task_id
      WHERE d.depends_on_id = ? AND t.status = 'WAITING'
      ORDER BY t.id`,
@@ -206,6 +206,7 @@ export const SQLITE_WORKFLOW: WorkflowStatements = {
   dependencyValues: `
     SELECT t.return_value FROM task_dependencies AS d JOIN task_results AS t ON t.id = d.depends_on_id
      WHERE d.task_id = ? ORDER BY d.position`,
+  taskArgs: 'SELECT args, pipe FROM task_results WHERE id = ?',
   lockTask: 'SELECT status, has_dependents FROM task_results WHERE id = ?',
   dependencyIds: 'SELECT depends_on_id AS id FROM task_dependencies WHERE task_id = ? ORDER BY position',
   dependentIds: 'SELECT task_id AS id FROM task_dependencies WHERE depends_on_id = ? ORDER BY task_id',
