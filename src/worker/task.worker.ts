@@ -378,12 +378,12 @@ class WorkerRun {
         attempt.done = true;
         this.active.delete(attempt.key);
         this.fillSlots();
+        const outcome = this.toOutcome(task, result);
         // A task that has dependents releases them in its outcome's commit, which wakes the loop
         // (record). When nothing else was due at the last claim (a chain's step), a claim before
         // that commit would find nothing; while claims come back full (a chord's members), the
         // slot is worth filling at once.
-        if (!task.hasDependents || !this.pacer.cameShort) this.wake();
-        const outcome = this.toOutcome(task, result);
+        if (!outcome || !task.hasDependents || !this.pacer.cameShort) this.wake();
         if (outcome) return this.record(task, outcome);
       })
       .catch((error) => {
