@@ -26,6 +26,12 @@ export interface TaskChange {
   runAfter: TaskTime | null;
   /** A release at shutdown: the attempt is given back (attempt − 1, its worker id removed, started_at reset on the first). */
   uncharge: boolean;
+  /**
+   * The row had dependents when it was claimed (they never go away), so the dialect writes the
+   * change in the transaction that settles them without first trying the statement that leaves
+   * such rows out. Absent, a row that gained dependents while it ran is found so by that statement.
+   */
+  hasDependents?: boolean;
 }
 
 /** What a claimed row becomes: RUNNING under `workerId`, attempt + 1, leased for `leaseMs` on the database's clock. */

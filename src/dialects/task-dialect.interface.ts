@@ -60,6 +60,8 @@ export interface ClaimedTask extends AttemptRef {
   traceContext?: string | null;
   /** When this claim took it, by the database's clock (Date or the database's text). */
   claimedAt?: unknown;
+  /** Tasks of a workflow wait for it (see TaskChange.hasDependents). */
+  hasDependents?: boolean;
 }
 
 export interface ClaimRequest {

@@ -27,7 +27,11 @@ export interface WorkflowStatements {
   lockTasks(count: number): string;
   /** ids…: these tasks have dependents (their finish releases them). */
   markHasDependents(count: number): string;
-  /** dependency id: its WAITING dependents (id, pending_dependencies, on_dependency_failure, pipe, has_dependents), locked. */
+  /**
+   * dependency id: its WAITING dependents (id, queue_name, pending_dependencies,
+   * on_dependency_failure, pipe, has_dependents), locked. Not their args: on MariaDB a text
+   * column in this sorted, locking join doubled its time (the members of a chord run it each).
+   */
   waitingDependents: string;
   /** id: one dependency fewer to wait for. */
   decrementPending: string;

@@ -31,6 +31,11 @@ export class ClaimPacer {
     return buffered > 0 && limit < Math.max(concurrency, ahead) / 2 ? 0 : limit;
   }
 
+  /** The last claim got fewer than it asked for: nothing else was due then. */
+  get cameShort(): boolean {
+    return !this.lastClaimFull;
+  }
+
   /** A claim asked for `limit` and got `count`: a full claim means more are probably due. */
   claimed(count: number, limit: number): boolean {
     this.lastClaimFull = count === limit;

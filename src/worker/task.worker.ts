@@ -337,6 +337,7 @@ class WorkerRun {
 
   /** Writes `outcome`, then tells whoever waits on the task and whoever listens to its events. */
   private record(task: ClaimedTask, outcome: TaskChange): void {
+    if (task.hasDependents) outcome.hasDependents = true;
     // Counted per queue only for the limits (heldIn); the plain path pays nothing for them.
     const queue = this.claims.limited ? task.queueName : null;
     if (queue !== null) this.writing.set(queue, (this.writing.get(queue) ?? 0) + 1);
@@ -390,9 +391,14 @@ class WorkerRun {
       attempt.done = true;
       this.active.delete(attempt.key);
       this.fillSlots();
-      this.wake();
-      const outcome = this.toOutcome(attempt.task, result);
-      if (outcome) this.record(attempt.task, outcome);
+      const task = attempt.task;
+      const outcome = this.toOutcome(task, result);
+      // A task that has dependents releases them in its outcome's commit, which wakes the loop
+      // (record). When nothing else was due at the last claim (a chain's step), a claim before
+      // that commit would find nothing; while claims come back full (a chord's members), the
+      // slot is worth filling at once.
+      if (!outcome || !task.hasDependents || !this.pacer.cameShort) this.wake();
+      if (outcome) this.record(task, outcome);
     } catch (error) {
       this.notRecorded(attempt, error);
     }

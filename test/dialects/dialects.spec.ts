@@ -326,6 +326,36 @@ describe.each(DATABASES)('dialect %s', (type) => {
       expect(dependent.args).toEqual([{ v: 7 }, 'x']);
     });
 
+    it('claim tells which tasks have dependents; a finish marked so writes and settles them in one transaction', async () => {
+      const tasks = [task(), task([{ index: 0 }], { pipe: Pipe.Value, args: ['x'] })];
+      await insertWorkflow(dialect, tasks);
+      const [plainId] = await insert(row());
+      const claimed = await claim('w1');
+      const byId = new Map(claimed.map((t) => [t.id, t]));
+      expect(byId.get(tasks[0].row.id)!.hasDependents).toBe(true);
+      expect(byId.get(plainId)!.hasDependents).toBe(false);
+      // Marked: the dependents' transaction only; a plain row marked so by mistake is written the same.
+      await dialect.finish('w1', [
+        { ...succeeded(byId.get(tasks[0].row.id)!, '{"v":8}'), hasDependents: true },
+        { ...succeeded(byId.get(plainId)!, '2'), hasDependents: true },
+      ]);
+      expect(await find(tasks[1].row.id)).toMatchObject({ status: TaskResultStatus.READY, args: [{ v: 8 }, 'x'] });
+      expect(await find(plainId)).toMatchObject({ status: TaskResultStatus.SUCCESSFUL, storedReturnValue: 2 });
+      // Fenced as any finish: a second write of the same attempt changes nothing.
+      await dialect.finish('w1', [{ ...failed(byId.get(tasks[0].row.id)!, ERROR, { retryable: false }), hasDependents: true }]);
+      expect(await statusOf(tasks[0].row.id)).toBe(TaskResultStatus.SUCCESSFUL);
+    });
+
+    it('a task that gains dependents while it runs is finished with them, unmarked', async () => {
+      const [first] = await insert(row());
+      const [claimedTask] = await claim('w1');
+      expect(claimedTask).toMatchObject({ id: first, hasDependents: false });
+      const then = task([first], { pipe: Pipe.Value, args: ['y'] });
+      await insertWorkflow(dialect, [then]);
+      await dialect.finish('w1', [succeeded(claimedTask, '"z"')]);
+      expect(await find(then.row.id)).toMatchObject({ status: TaskResultStatus.READY, args: ['z', 'y'] });
+    });
+
     it('finish (failed) + cancelWithError: dependents cancelled transitively; \'run\' ones released', async () => {
       const tasks = [task(), task([{ index: 0 }]), task([{ index: 1 }]), task([{ index: 0 }], { onDependencyFailure: 'run' })];
       await insertWorkflow(dialect, tasks);

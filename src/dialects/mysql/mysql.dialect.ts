@@ -175,7 +175,11 @@ export class MysqlDialect implements TaskDialect {
   }
 
   private async apply(workerId: string, changes: TaskChange[]): Promise<void> {
-    const completions = changes.filter(isPlainSuccess);
+    // Tasks known to have dependents are finished with them, in one transaction.
+    const known = changes.filter((change) => change.hasDependents);
+    if (known.length > 0) await this.finishWithDependents(workerId, known);
+    const rest = known.length > 0 ? changes.filter((change) => !change.hasDependents) : changes;
+    const completions = rest.filter(isPlainSuccess);
     // The common case, a batch of successes, is one statement: per-row values picked by id.
     for (const part of chunk(completions, Infinity, this.statementBytes(), (change) => change.returnValue.length * 3 + 128)) {
       const ids = part.map((change) => change.ref.id);
@@ -185,7 +189,7 @@ export class MysqlDialect implements TaskDialect {
         ...part.flatMap((change) => [change.ref.id, change.ref.attempt]),
       ]);
       if (result.affectedRows < part.length) {
-        // Tasks that have dependents are finished with them, in a transaction each.
+        // Tasks found to have dependents are finished with them, in one transaction.
         const rows = await query<{ id: string }[]>(this.pool,
           "SELECT id FROM task_results WHERE id IN (?) AND status = 'RUNNING' AND claimed_by = ? AND has_dependents = 1", [ids, workerId]);
         const left = new Set(rows.map((row) => row.id));
@@ -193,7 +197,7 @@ export class MysqlDialect implements TaskDialect {
       }
     }
     // Rarer changes, one statement each.
-    for (const change of changes) {
+    for (const change of rest) {
       if (isPlainSuccess(change)) continue;
       const result = await query<ResultSetHeader>(this.pool, MYSQL.finish, finishValues(workerId, change, false));
       if (result.affectedRows === 0) await this.finishWithDependents(workerId, [change]);

@@ -21,14 +21,14 @@ const NOT_PAUSED = 'NOT EXISTS (SELECT 1 FROM task_queues WHERE name = ? AND pau
 
 /** The columns a claim reads of a due row. */
 export const DUE_COLUMNS = `id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after,
-           CAST(scheduled_at AS CHAR) AS scheduled_at, trace_context, ${NOW} AS claimed_at`;
+           CAST(scheduled_at AS CHAR) AS scheduled_at, trace_context, ${NOW} AS claimed_at, has_dependents`;
 /**
  * The same columns, of a probe's answer among due rows: a NULL id, a priority, and the queue
  * (an expression) it is for.
  */
 const PROBE_COLUMNS = (queue: string) => `NULL AS id, NULL AS task_name, ${queue} AS queue_name, priority, NULL AS args,
            NULL AS kwargs, NULL AS attempt, NULL AS max_attempts, NULL AS run_after, NULL AS scheduled_at,
-           NULL AS trace_context, NULL AS claimed_at`;
+           NULL AS trace_context, NULL AS claimed_at, NULL AS has_dependents`;
 
 /** queue, priority, limit: its due rows at that priority, oldest first, locked. */
 const DUE_AT = `

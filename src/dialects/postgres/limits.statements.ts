@@ -18,7 +18,7 @@ export function postgresLimitStatements(queues: string, results: string): LimitS
     // now() is the transaction's: the very time the claim below writes to last_attempted_at.
     due: (queue, limit) => [`
       SELECT id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at,
-             trace_context, now() AS claimed_at FROM ${results}
+             trace_context, now() AS claimed_at, has_dependents FROM ${results}
        WHERE status = 'READY' AND queue_name = $1::text AND run_after <= now()
        ORDER BY priority DESC, run_after, id
        LIMIT $2::int

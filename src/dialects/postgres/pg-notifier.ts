@@ -34,6 +34,8 @@ export class PgNotifier {
   }
 
   private async drain(): Promise<void> {
+    // Sends of one turn go in one statement (a finish announces its row and the dependents it released).
+    await Promise.resolve();
     while (this.pending.size > 0) {
       const channels: string[] = [];
       const payloads: string[] = [];

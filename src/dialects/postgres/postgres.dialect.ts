@@ -167,9 +167,10 @@ export class PostgresDialect implements TaskDialect {
 
   async finish(workerId: string, changes: TaskChange[]): Promise<void> {
     await writeChangesSafely(changes, isDataError, async (batch) => {
-      const written = new Set(await this.apply(batch.map((change) => [workerId, change]), false));
-      // Not written: tasks that have dependents (or rows this worker no longer holds, which the
-      // transaction finds so too).
+      const plain = batch.filter((change) => !change.hasDependents);
+      const written = new Set(plain.length > 0 ? await this.apply(plain.map((change) => [workerId, change]), false) : []);
+      // Not written: tasks known or found to have dependents (or rows this worker no longer
+      // holds, which the transaction finds so too).
       const left = batch.filter((change) => !written.has(change.ref.id)).map((change): [string, TaskChange] => [workerId, change]);
       if (left.length > 0) await this.applyWithDependents(left, false);
     });
@@ -178,23 +179,31 @@ export class PostgresDialect implements TaskDialect {
   /** Changes of tasks that have dependents, and their dependents' release or cancellation, in one transaction. */
   private async applyWithDependents(changes: [string, TaskChange][], rescue: boolean): Promise<string[]> {
     const report = newSettleReport();
-    const ids = await this.transaction(async (run) => {
+    const rows = await this.transaction(async (run) => {
       const client = { query: async (text: string, values: unknown[]) => ({ rows: await run.query(text, values) }) };
-      const rows = await this.applyOn(client, changes, rescue, true);
-      for (const row of rows) await afterFinish(run, this, row.id, report, row);
-      return rows.map((row) => row.id);
+      const written = await this.applyOn(client, changes, rescue, true);
+      for (const row of written) await afterFinish(run, this, row.id, report, row);
+      return written;
     });
     announceSettled(this, report);
-    // Workers of other processes hear of them too.
+    // Once committed (a waiter told before would read the row still RUNNING), in one statement
+    // with the releases, which workers of other processes hear of too.
+    this.notifyFinished(rows);
     for (const queue of report.released) this.notifier.send(ENQUEUED_CHANNEL, queue);
     for (const id of report.cancelled) this.finished(id);
-    return ids;
+    return rows.map((row) => row.id);
   }
 
   /** Writes changes of rows held by the given workers; returns the ids of the rows written. */
   private async apply(changes: [string, TaskChange][], rescue: boolean, pool: Pick<Pool, 'query'> = this.pool): Promise<string[]> {
     const rows = await this.applyOn(pool as unknown as PgQueryable, changes, rescue, false);
+    this.notifyFinished(rows);
     return rows.map((row) => row.id);
+  }
+
+  private notifyFinished(rows: { id: string; status: TaskResultStatus }[]): void {
+    if (!this.interest.othersWait()) return;
+    for (const row of rows) if (FINISHED_STATUSES.includes(row.status)) this.notifier.send(FINISHED_CHANNEL, row.id);
   }
 
   private async applyOn(pool: PgQueryable, changes: [string, TaskChange][], rescue: boolean, withDependents: boolean) {
@@ -211,9 +220,7 @@ export class PostgresDialect implements TaskDialect {
     // Unnamed: planned for each batch's size. A cached generic plan, made for an array of unknown
     // length, joins large batches badly (hundreds of ms for a thousand rows instead of ten).
     const { rows } = await pool.query(this.sql.finish, [rescue, ...columns, withDependents]);
-    const written = rows as { id: string; status: TaskResultStatus; has_dependents: boolean }[];
-    for (const row of written) if (FINISHED_STATUSES.includes(row.status)) this.finished(row.id);
-    return written;
+    return rows as { id: string; status: TaskResultStatus; has_dependents: boolean }[];
   }
 
   /** Tells waiters of other processes, if any has said it waits (see FinishInterest). */

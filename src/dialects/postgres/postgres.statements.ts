@@ -73,7 +73,7 @@ export function postgresStatements(table: string, edges: string, queueTable: str
       FROM (${due}) AS due
      WHERE t.id = due.id
     RETURNING t.id, t.task_name, t.queue_name, t.priority, t.args, t.kwargs, t.attempt, t.max_attempts, t.run_after, t.scheduled_at,
-              t.trace_context, t.last_attempted_at AS claimed_at`;
+              t.trace_context, t.last_attempted_at AS claimed_at, t.has_dependents`;
   /** One array per column, in the order of insertValues. */
   const insert = `
     INSERT INTO ${table} (${INSERT_COLUMNS})

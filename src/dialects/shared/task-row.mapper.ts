@@ -116,6 +116,7 @@ export function toClaimedTask(row: Record<string, unknown>, attemptOffset = 0): 
     runAfter: row.run_after ?? null,
     traceContext: (row.trace_context as string | null | undefined) ?? null,
     claimedAt: row.claimed_at ?? null,
+    hasDependents: Boolean(Number(row.has_dependents ?? 0)),
   };
 }
 

@@ -112,14 +112,14 @@ export class SqliteDialect implements TaskDialect {
     const report = newSettleReport();
     await this.connection.immediate(async (tx) => {
       for (let start = 0; start < changes.length;) {
-        if (!isPlainSuccess(changes[start])) {
+        if (!completesPlainly(changes[start])) {
           await this.apply(tx, workerId, changes[start++], report);
           continue;
         }
         // The common change, a success of a task nothing depends on, takes the statement with
         // only the columns it sets, for a run of them in one call.
         let end = start + 1;
-        while (end < changes.length && isPlainSuccess(changes[end])) end++;
+        while (end < changes.length && completesPlainly(changes[end])) end++;
         const successes = changes.slice(start, end);
         const completed = await tx.runEach(SQLITE.complete, successes.map((change) =>
           [storedReturnValue(change.returnValue!), change.ref.id, workerId, change.ref.attempt]));
@@ -248,6 +248,11 @@ async function queuesWithReadyRows(tx: SqliteStatementRunner): Promise<string[]>
     if (row?.name === null || row?.name === undefined) return names;
     names.push((after = row.name));
   }
+}
+
+/** A success of a task not known to have dependents: the complete statement's (one known to goes straight to the finish and its settling). */
+function completesPlainly(change: TaskChange): boolean {
+  return !change.hasDependents && isPlainSuccess(change);
 }
 
 /** `[text, null]` for an absolute time, `[null, ms]` for one relative to the database's now. */

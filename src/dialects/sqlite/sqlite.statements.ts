@@ -41,7 +41,7 @@ const dueInQueue = (index: number) => `
 export const CLAIMED = `status = 'RUNNING', attempt = attempt + 1, claimed_by = ?, lease_expires_at = ${AFTER_NOW},
            started_at = COALESCE(started_at, ${NOW}), last_attempted_at = ${NOW},
            worker_ids = json_insert(worker_ids, '$[#]', ?)`;
-export const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at, trace_context, last_attempted_at AS claimed_at';
+export const CLAIMED_COLUMNS = 'id, task_name, queue_name, priority, args, kwargs, attempt, max_attempts, run_after, scheduled_at, trace_context, last_attempted_at AS claimed_at, has_dependents';
 
 const FINISHED = "('SUCCESSFUL', 'FAILED', 'CANCELLED')";
 const list = (count: number) => Array(count).fill('?').join(', ');
