@@ -12,9 +12,7 @@
 const path = require('path');
 const fs = require('fs');
 const os = require('os');
-const args = process.argv.slice(2);
-const flag = (n, d) => { const i = args.indexOf(`--${n}`); return i >= 0 ? args[i + 1] : d; };
-const ROOT = path.resolve(flag('root', path.join(__dirname, '..')));
+const { flag, root: ROOT } = require('./src/script-flags').scriptFlags();
 const DB = flag('db', 'postgres');
 const N = Number(flag('n', '300'));
 const KIND = flag('kind', 'chain');
@@ -81,7 +79,7 @@ if (DB === 'postgres') {
     const out = { root: ROOT, db: DB, kind: KIND, n: N, received: p.received, totalMs: +total.toFixed(0), perStepMs: +(total / N).toFixed(2),
       gapP50: +q(0.5).toFixed(2), gapP90: +q(0.9).toFixed(2), cpuMsPerStep: +(((used.user + used.system) / 1000) / N).toFixed(2) };
     console.log(JSON.stringify(out));
-    if (args.includes('--sql')) {
+    if (process.argv.includes('--sql')) {
       const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
       for (const [k, s] of rows) console.log(`${(s.n / N).toFixed(2).padStart(6)}/step ${(s.ms / s.n).toFixed(2).padStart(7)} ms avg ${(s.ms / N).toFixed(2).padStart(6)} ms/step  ${k}`);
     }

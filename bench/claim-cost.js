@@ -15,12 +15,7 @@ const path = require('path');
 const fs = require('fs');
 const { createRequire } = require('module');
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? args[index + 1] : fallback;
-};
-const ROOT = path.resolve(flag('root', path.join(__dirname, '..')));
+const { flag, root: ROOT } = require('./src/script-flags').scriptFlags();
 const DBS = flag('db', 'sqlite,postgres,mysql').split(',');
 const FUTURE = Number(flag('future', '1000000'));
 const CLAIMS = Number(flag('claims', '200'));

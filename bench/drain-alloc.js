@@ -14,12 +14,7 @@ const fs = require('fs');
 const os = require('os');
 const inspector = require('inspector');
 
-const args = process.argv.slice(2);
-const flag = (name, fallback) => {
-  const index = args.indexOf(`--${name}`);
-  return index >= 0 ? args[index + 1] : fallback;
-};
-const ROOT = path.resolve(flag('root', path.join(__dirname, '..')));
+const { flag, root: ROOT } = require('./src/script-flags').scriptFlags();
 const DB = flag('db', 'sqlite');
 const N = Number(flag('n', '20000'));
 const TOP = Number(flag('top', '15'));
