@@ -50,11 +50,15 @@ export class TaskLeaseRenewer implements MaintenanceService {
       const renewal = await this.dialect.renew(this.workerId, [...ids], this.leaseMs);
       renewal.cancelRequested.forEach((id) => this.onCancelRequested(id));
       const held = new Set(renewal.held.map(attemptKey));
-      for (const attempt of before) {
-        if (!attempt.done && !held.has(attempt.key)) {
-          this.logger.warn(`Lost the lease of task ${attempt.id}; abandoning this attempt (another worker may run it).`);
-          this.onLeaseLost(attempt.key);
-        }
+      const missing = before.filter((attempt) => !attempt.done && !held.has(attempt.key));
+      if (missing.length === 0) return;
+      // Only what the worker still holds now can be lost: a claimed-ahead task let go while the
+      // renewal was in flight (cancelled and written by an earlier renewal's answer) is not.
+      const holding = new Set([...this.held()].filter((attempt) => !attempt.done).map((attempt) => attempt.key));
+      for (const attempt of missing) {
+        if (!holding.has(attempt.key)) continue;
+        this.logger.warn(`Lost the lease of task ${attempt.id}; abandoning this attempt (another worker may run it).`);
+        this.onLeaseLost(attempt.key);
       }
     } catch (error) {
       this.logger.warn(`Could not renew leases: ${(error as Error).message}`);
