@@ -1,5 +1,5 @@
 'use strict';
-// The flags of the stand-alone measuring scripts (drain-cpu.js, drain-alloc.js, claim-cost.js,
+// The flags of the stand-alone measuring scripts (drain-cpu.js, drain-alloc.js, claim-cost.js, insert-floor.js,
 // chain-trace.js): `--name value` pairs, and `--root DIR`, the repository whose build they measure.
 const path = require('path');
 

@@ -21,12 +21,15 @@ export function cronDecoratorOf(method: object): { cronTime?: unknown; timeZone?
  * is an optional peer: without it installed, this is null too.
  */
 export function findNestSchedulerRegistry(moduleRef: ModuleRef): NestSchedulerRegistry | null {
-  let token: unknown;
+  let file: string;
   try {
-    token = (require('@nestjs/schedule') as { SchedulerRegistry?: unknown }).SchedulerRegistry;
+    file = require.resolve('@nestjs/schedule');
   } catch {
     return null;
   }
+  // An application with ScheduleModule has loaded the package (an ES module import of it too):
+  // one without it does not pay for loading it here, nor for the cron library it loads.
+  const token = (require.cache[file]?.exports as { SchedulerRegistry?: unknown } | undefined)?.SchedulerRegistry;
   if (!token) return null;
   try {
     return moduleRef.get(token as never, { strict: false }) as NestSchedulerRegistry;

@@ -36,6 +36,8 @@ export function encodeTaskPayload(
     }
   }
   const encoded = { args: JSON.stringify(args), kwargs: kwargs === undefined ? '{}' : JSON.stringify(kwargs) };
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most payloads need no byte count at all.
+  if ((encoded.args.length + encoded.kwargs.length) * 3 <= maxPayloadSize) return encoded;
   const size = Buffer.byteLength(encoded.args) + Buffer.byteLength(encoded.kwargs);
   if (size > maxPayloadSize) {
     throw new TaskPayloadTooLargeError(

@@ -10,8 +10,8 @@
 # Databases: PG_DATABASE and MYSQL_DATABASE (default `test`) on the local servers; the
 # applications' tables are dropped first so their migrations run on a fresh schema.
 # COMPAT_WORK keeps the work folder (default: a new temporary one, removed at the end);
-# COMPAT_NPM_CACHE points npm at an existing cache (default: one new cache for the whole run,
-# shared by its applications, so a package is downloaded once per run).
+# COMPAT_NPM_CACHE points npm at another cache (default: npm's own, where the project's `npm ci`
+# left the packages the applications share with it; npm still asks the registry for the versions).
 # Ends with one line: "N passed, N failed" (one test per application, and one for what the
 # package contains).
 set -uo pipefail
@@ -20,11 +20,13 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 COMPAT="$ROOT/test/compat"
 WORK="${COMPAT_WORK:-$(mktemp -d -t nestjs-tasks-compat-XXXXXX)}"
 mkdir -p "$WORK"
-export npm_config_cache="${COMPAT_NPM_CACHE:-$WORK/npm-cache}"
+[ -n "${COMPAT_NPM_CACHE:-}" ] && export npm_config_cache="$COMPAT_NPM_CACHE"
 # Native drivers (better-sqlite3, sqlite3) compile here with node-gyp: their install scripts
 # would otherwise try to download prebuilt binaries from outside the npm registry first.
 export npm_config_build_from_source=true
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+# A registry connection that stalls fails after a minute (npm's default waits five) and is retried.
+export npm_config_fetch_timeout=60000 npm_config_fetch_retries=4
 PG_DATABASE="${PG_DATABASE:-test}"
 MYSQL_DATABASE="${MYSQL_DATABASE:-test}"
 
@@ -59,6 +61,21 @@ reset_database() {
   esac
 }
 
+# `npm install` of the tarball, tried again (up to three times in all) only when it failed on the
+# network (a stalled or reset registry connection, a 5xx answer): a resolution or build error
+# fails at once.
+install_tarball() {
+  local app=$1 dir=$2 try
+  for try in 1 2 3; do
+    npm install "$tarball" >"$dir/install.log" 2>&1 && return 0
+    grep -qE 'npm error code (E[A-Z]*TIMEOUT|ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENETUNREACH|EPIPE|E5[0-9][0-9])' "$dir/install.log" || return 1
+    [ "$try" -lt 3 ] || return 1
+    cp "$dir/install.log" "$dir/install-try$try.log"
+    log "$app: npm install failed on the network ($(grep -m1 -oE 'npm error code [A-Z0-9_]+' "$dir/install.log")), trying again"
+    sleep $((try * 10))
+  done
+}
+
 # One application from copy to check; writes PASS or FAIL <step> to $WORK/<app>.result.
 check_app() {
   local app=$1 dir="$WORK/apps/$1" from; from=$(date +%s)
@@ -73,7 +90,7 @@ check_app() {
     mariadb) env=(DATABASE_URL="mysql://root@127.0.0.1:3306/$MYSQL_DATABASE") ;;
   esac
   log "$app: npm install $(basename "$tarball")"
-  if ! npm install "$tarball" >"$dir/install.log" 2>&1; then
+  if ! install_tarball "$app" "$dir"; then
     echo "FAIL npm install ($(( $(date +%s) - from )) s)" >"$result"; return
   fi
   log "$app: build"

@@ -52,6 +52,18 @@ describe('times and their bounds', () => {
     expect(await now.wait()).toBe(5);
   });
 
+  it('a batch is enqueued at one database time, due at it unless delayed from it', async () => {
+    const batch = await t.tasks.enqueueMany(SampleTasks, 'add', [[1, 1], [2, 2], [3, 3]]);
+    const delayed = await t.tasks.enqueueMany(SampleTasks, 'add', [[4, 4], [5, 5]], { delay: 1_500 });
+    const stored = await Promise.all([...batch, ...delayed].map((task) => t.tasks.getResult(task.id)));
+    const enqueuedAt = stored.map((task) => task.enqueuedAt.getTime());
+    expect(new Set(enqueuedAt.slice(0, 3)).size).toBe(1);
+    expect(new Set(enqueuedAt.slice(3)).size).toBe(1);
+    expect(enqueuedAt[3]).toBeGreaterThanOrEqual(enqueuedAt[0]);
+    for (const task of stored.slice(0, 3)) expect(task.runAfter.getTime()).toBe(task.enqueuedAt.getTime());
+    for (const task of stored.slice(3)) expect(task.runAfter.getTime() - task.enqueuedAt.getTime()).toBe(1_500);
+  });
+
   it.each([
     ['runAfter past the year 9999', { runAfter: new Date(Date.UTC(10_000, 0, 1)) }],
     ['runAfter an invalid Date', { runAfter: new Date('not a date') }],

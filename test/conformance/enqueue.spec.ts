@@ -103,7 +103,12 @@ describe('enqueue', () => {
     it('a payload over maxPayloadSize', async () => {
       const before = await count();
       await expect(t.tasks.enqueue('SampleTasks.add', ['x'.repeat(20_000)])).rejects.toThrow(TaskPayloadTooLargeError);
+      // Counted in bytes of UTF-8, not in characters: 3 400 euro signs are 10 200 bytes.
+      await expect(t.tasks.enqueue('SampleTasks.add', ['€'.repeat(3_400)])).rejects.toThrow(/10206 bytes of JSON, over the limit of 10000/);
       expect(await count()).toBe(before);
+      const fits = await t.tasks.enqueue('SampleTasks.add', ['€'.repeat(3_300)]);
+      expect(fits.args).toEqual(['€'.repeat(3_300)]);
+      await t.tasks.getResult(fits.id).then((stored) => expect(stored.args).toEqual(['€'.repeat(3_300)]));
     });
 
     it('an unknown task, queue or out-of-range priority', async () => {

@@ -1,8 +1,7 @@
-import { insertValues } from '../shared/insert-columns';
 import { toSqliteDate } from '../shared/task-row.mapper';
 import type { ScheduleDialect, ScheduleStatementRunner } from '../schedule-dialect.interface';
 import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connection';
-import { SQLITE } from './sqlite.statements';
+import { SQLITE, sqliteInsertValues } from './sqlite.statements';
 import { SQLITE_SCHEDULES } from './schedules.statements';
 
 /** Dates as stored text, booleans as 0/1, arrays as JSON (for json_each): what both SQLite drivers bind. */
@@ -29,7 +28,7 @@ export function sqliteSchedules(connection: SqliteConnection): ScheduleDialect {
     transaction: (work) => connection.immediate((tx) => work({
       ...runner(tx),
       insertTask: async (row) => {
-        await tx.run(SQLITE.insert, insertValues(row, toSqliteDate));
+        await tx.run(SQLITE.insert, sqliteInsertValues(row, null, toSqliteDate));
       },
     })),
   };

@@ -5,7 +5,6 @@ import { isRelative, TaskTime } from '../../core/task-time';
 import { claimed, isFinished, isPlainSuccess, rescued, TaskChange } from '../../core/task.transitions';
 import type { TaskResultStatus } from '../../task-result-status.enum';
 import { cancelTask } from '../shared/cancel.loop';
-import { insertValues } from '../shared/insert-columns';
 import { QueueDepthRow, toQueueDepthRows } from '../shared/queue-depth';
 import { missingTableError } from '../shared/missing-table.error';
 import { claimOrder, dateFormatter, mapTaskRow, toClaimedTask, toSqliteDate } from '../shared/task-row.mapper';
@@ -17,7 +16,7 @@ import type { SqliteConnection, SqliteStatementRunner } from './sqlite-connectio
 import { watchCommits } from './sqlite-commit-watch';
 import { SQLITE_QUEUES } from './queues.statements';
 import { SQLITE_LIMITS } from './limits.statements';
-import { SQLITE, SQLITE_WORKFLOW } from './sqlite.statements';
+import { SQLITE, SQLITE_WORKFLOW, sqliteInsertValues } from './sqlite.statements';
 import { sqliteOperations } from './sqlite-operations';
 import type { OperationsDialect } from '../operations-dialect.interface';
 import { sqliteSchedules } from './sqlite-schedules';
@@ -63,14 +62,16 @@ export class SqliteDialect implements TaskDialect {
   async insert(rows: NewTaskRow[], manager?: EntityManager): Promise<void> {
     const text = dateFormatter(toSqliteDate);
     if (manager) {
-      // Through the caller's query runner, so the rows commit or roll back with its transaction.
-      for (const row of rows) await manager.query(SQLITE.insert, insertValues(row, text));
+      // Through the caller's query runner, so the rows commit or roll back with its transaction;
+      // each statement reads the clock itself rather than add a round trip to read it first.
+      for (const row of rows) await manager.query(SQLITE.insert, sqliteInsertValues(row, null, text));
       return;
     }
     // One prepared statement per row in one transaction beats a multi-row INSERT in SQLite: no
     // SQL text to build or parse per batch.
     await this.connection.immediate(async (tx) => {
-      for (const row of rows) await tx.run(SQLITE.insert, insertValues(row, text));
+      const { now } = (await tx.get<{ now: string }>(SQLITE.now))!;
+      await tx.runEach(SQLITE.insert, rows.map((row) => sqliteInsertValues(row, now, text)));
     });
   }
 

@@ -1,4 +1,5 @@
-import { INSERT_COLUMNS } from '../shared/insert-columns';
+import { INSERT_COLUMNS, runAfterParams } from '../shared/insert-columns';
+import type { NewTaskRow } from '../task-dialect.interface';
 import { queueDepthStatement } from '../shared/queue-depth';
 
 const QUEUE_DEPTH = queueDepthStatement();
@@ -51,10 +52,17 @@ const list = (count: number) => Array(count).fill('?').join(', ');
  * other dialects. Parameters are positional, in the order of each comment.
  */
 export const SQLITE = {
-  /** id, task_name, queue_name, priority, args, kwargs, backend, run_at, delay_ms, max_attempts, trace_context (insertValues). */
+  /**
+   * id, task_name, queue_name, priority, args, kwargs, backend, run_at, now, delay_ms, now,
+   * max_attempts, trace_context (sqliteInsertValues). An insert transaction reads the clock once
+   * (SQLITE.now, as PostgreSQL's now() is its transaction's start) and binds it as `now`, rather
+   * than format it twice per row; a null `now` makes the statement read the clock itself.
+   */
   insert: `
     INSERT INTO task_results (${INSERT_COLUMNS})
-    VALUES (?, ?, 'READY', ?, ?, ?, ?, ?, ${TIME}, ${NOW}, ?, 0, '[]', '[]', 0, ?)`,
+    VALUES (?, ?, 'READY', ?, ?, ?, ?, ?,
+      COALESCE(?, strftime('%Y-%m-%d %H:%M:%f', COALESCE(?, 'now'), printf('%+.3f seconds', ? / 1000.0))),
+      COALESCE(?, ${NOW}), ?, 0, '[]', '[]', 0, ?)`,
 
   /** The queues no worker claims until resumed (src/queues). */
   pausedQueues: 'SELECT name FROM task_queues WHERE paused',
@@ -169,6 +177,7 @@ export const SQLITE = {
   /** ids (JSON array): the edges from pruned tasks to their dependencies. */
   pruneEdges: 'DELETE FROM task_dependencies WHERE task_id IN (SELECT value FROM json_each(?))',
 
+  /** The database's clock. */
   now: `SELECT ${NOW} AS now`,
   /** The tasks not finished, counted per queue and status (telemetry's queue depth). */
   queueDepth: QUEUE_DEPTH,
@@ -214,3 +223,14 @@ export const SQLITE_WORKFLOW: WorkflowStatements = {
   forgetTask: `DELETE FROM task_results WHERE id = ? AND status IN ${FINISHED}`,
   forgetEdges: 'DELETE FROM task_dependencies WHERE task_id = ?',
 };
+
+/**
+ * The values of SQLITE.insert for `row`: with the transaction's `now` (null: the statement reads
+ * the clock), a row to run now is bound it as its run_after, and only a delayed one formats a time.
+ */
+export function sqliteInsertValues(row: NewTaskRow, now: string | null, formatDate: (date: Date) => string): unknown[] {
+  const [at, delay] = runAfterParams(row);
+  const runAfter = at !== null ? formatDate(at) : delay === 0 ? now : null;
+  return [row.id, row.taskName, row.queueName, row.priority, row.args, row.kwargs, row.backend,
+    runAfter, now, delay, now, row.maxAttempts, row.traceContext ?? null];
+}
