@@ -1,8 +1,10 @@
+import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { TaskResult, TaskResultStatus, TASKS_MIGRATIONS, TasksError } from '../../src';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { SampleTasks } from '../fixtures/sample-tasks';
+import { BetterSqlite3Connection } from '../../src/dialects/sqlite/better-sqlite3.connection';
 
 /** What only SQLite has: synchronous statements on the event loop, and in-memory databases. */
 describe('SQLite: the event loop and the shared connection', () => {
@@ -42,6 +44,19 @@ describe('SQLite: the event loop and the shared connection', () => {
     longestGap = Math.max(longestGap, performance.now() - last);
     // One batch of 1000 rows takes milliseconds; the whole prune took far longer than this.
     expect(longestGap).toBeLessThan(250);
+  });
+
+  it('a connection the library opens itself keeps a page cache of 2 MB, not the driver build\'s 16 MB', async () => {
+    const file = db.describe().database;
+    const own = BetterSqlite3Connection.open(Database, file);
+    const plain = new Database(file);
+    try {
+      expect(await own.get('PRAGMA cache_size')).toEqual({ cache_size: -2000 });
+      expect(plain.pragma('cache_size', { simple: true })).toBe(-16000);
+    } finally {
+      plain.close();
+      await own.close();
+    }
   });
 
   it('a worker refuses an in-memory database; enqueue and reads still work on it', async () => {

@@ -62,10 +62,12 @@ describe('Sqlite3Connection', () => {
 
   const names = () => connection.all<{ name: string }>('SELECT name FROM items ORDER BY name').then((rows) => rows.map((row) => row.name));
 
-  it('puts the file in WAL mode', async () => {
+  it('puts the file in WAL mode, with a page cache of 2 MB', async () => {
     const fresh = await Other.open(file);
     try {
       expect(await fresh.all('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      // SQLite's own default page cache, whatever the driver was built with (a setting of the connection).
+      expect(await connection.get('PRAGMA cache_size')).toEqual({ cache_size: -2000 });
     } finally {
       await fresh.close();
     }

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { TasksError } from '../../task.errors';
-import type { SqliteConnection, SqliteParams, SqliteTransaction } from './sqlite-connection';
+import { OWN_CONNECTION_CACHE, SqliteConnection, SqliteParams, SqliteTransaction } from './sqlite-connection';
 
 /** How long a write waits for the database to be free before it fails with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -38,6 +38,7 @@ export class BetterSqlite3Connection implements SqliteConnection {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma(`busy_timeout = ${SYNC_BUSY_WAIT_MS}`);
+    db.pragma(OWN_CONNECTION_CACHE);
     return new BetterSqlite3Connection(db, true);
   }
 

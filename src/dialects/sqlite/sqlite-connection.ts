@@ -1,3 +1,11 @@
+/**
+ * The page cache of a connection the library opens itself: SQLite's own default of 2 MB, not the
+ * 16 MB better-sqlite3 is built with. The file's pages stay in the operating system's cache,
+ * shared by every process; a private cache that fills as a worker reads the table only added its
+ * size to each worker's memory (bench/README.md, "Memory of a worker").
+ */
+export const OWN_CONNECTION_CACHE = 'cache_size = -2000';
+
 /** Positional parameters (`?`): the one binding style both SQLite drivers share. */
 export type SqliteParams = readonly unknown[];
 

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'sqlite3';
 import { FifoLock } from './fifo.lock';
-import type { SqliteConnection, SqliteParams, SqliteStatementRunner, SqliteTransaction } from './sqlite-connection';
+import { OWN_CONNECTION_CACHE, SqliteConnection, SqliteParams, SqliteStatementRunner, SqliteTransaction } from './sqlite-connection';
 
 /** The `sqlite3` module as TypeORM 0.3 has loaded it (`driver.sqlite`). */
 export interface Sqlite3Module {
@@ -91,6 +91,7 @@ export class Sqlite3Connection implements SqliteConnection {
         // Switching to WAL needs a moment alone with the file: other processes may be writing.
         await connection.retryWhileBusy(() => exec(db, 'PRAGMA journal_mode = WAL'));
         await exec(db, 'PRAGMA synchronous = NORMAL');
+        await exec(db, `PRAGMA ${OWN_CONNECTION_CACHE}`);
         return db;
       } catch (error) {
         await new Promise<void>((resolve) => db.close(() => resolve()));
