@@ -32,6 +32,7 @@ const batches = (round) => Array.from({ length: N / BATCH }, (_, b) =>
   const { SQLITE, sqliteInsertValues } = require(path.join(ROOT, 'dist', 'src', 'dialects', 'sqlite', 'sqlite.statements'));
   const { insertValues } = require(path.join(ROOT, 'dist', 'src', 'dialects', 'shared', 'insert-columns'));
   const { newTaskId } = require(path.join(ROOT, 'dist', 'src', 'task-id'));
+  const { toSqliteDate } = require(path.join(ROOT, 'dist', 'src', 'dialects', 'shared', 'task-row.mapper'));
   const Database = require(path.join(ROOT, 'node_modules', 'better-sqlite3'));
   let db = null;
   try {
@@ -46,13 +47,12 @@ const batches = (round) => Array.from({ length: N / BATCH }, (_, b) =>
     // the clock in every row's statement).
     const row = (payload) => ({ id: newTaskId(), taskName: 'noop', queueName: 'default', priority: 0, args: JSON.stringify([payload]),
       kwargs: '{}', backend: 'database', runAfter: { afterNow: 0 }, maxAttempts: 1, traceContext: null });
-    const text = (date) => date.toISOString().replace('T', ' ').replace('Z', '');
     const statementBatch = db.transaction((payloads) => {
       if (sqliteInsertValues) {
         const at = now.get().now;
-        for (const payload of payloads) insert.run(...sqliteInsertValues(row(payload), at, text));
+        for (const payload of payloads) insert.run(...sqliteInsertValues(row(payload), at, toSqliteDate));
       } else {
-        for (const payload of payloads) insert.run(...insertValues(row(payload), text));
+        for (const payload of payloads) insert.run(...insertValues(row(payload), toSqliteDate));
       }
     });
     const ways = {

@@ -188,22 +188,23 @@ export class PostgresDialect implements TaskDialect {
     announceSettled(this, report);
     // Once committed (a waiter told before would read the row still RUNNING), in one statement
     // with the releases, which workers of other processes hear of too.
-    this.notifyFinished(rows);
+    this.notifyFinished(finishedIds(rows));
     for (const queue of report.released) this.notifier.send(ENQUEUED_CHANNEL, queue);
-    for (const id of report.cancelled) this.finished(id);
+    this.notifyFinished(report.cancelled);
     return rows.map((row) => row.id);
   }
 
   /** Writes changes of rows held by the given workers; returns the ids of the rows written. */
   private async apply(changes: [string, TaskChange][], rescue: boolean, pool: Pick<Pool, 'query'> = this.pool): Promise<string[]> {
     const rows = await this.applyOn(pool as unknown as PgQueryable, changes, rescue, false);
-    this.notifyFinished(rows);
+    this.notifyFinished(finishedIds(rows));
     return rows.map((row) => row.id);
   }
 
-  private notifyFinished(rows: { id: string; status: TaskResultStatus }[]): void {
+  /** Tells waiters of other processes that `ids` reached a final status, if any has said it waits (see FinishInterest). */
+  private notifyFinished(ids: Iterable<string>): void {
     if (!this.interest.othersWait()) return;
-    for (const row of rows) if (FINISHED_STATUSES.includes(row.status)) this.notifier.send(FINISHED_CHANNEL, row.id);
+    for (const id of ids) this.notifier.send(FINISHED_CHANNEL, id);
   }
 
   private async applyOn(pool: PgQueryable, changes: [string, TaskChange][], rescue: boolean, withDependents: boolean) {
@@ -221,11 +222,6 @@ export class PostgresDialect implements TaskDialect {
     // length, joins large batches badly (hundreds of ms for a thousand rows instead of ten).
     const { rows } = await pool.query(this.sql.finish, [rescue, ...columns, withDependents]);
     return rows as { id: string; status: TaskResultStatus; has_dependents: boolean }[];
-  }
-
-  /** Tells waiters of other processes, if any has said it waits (see FinishInterest). */
-  private finished(id: string): void {
-    if (this.interest.othersWait()) this.notifier.send(FINISHED_CHANNEL, id);
   }
 
   async renew(workerId: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
@@ -256,7 +252,7 @@ export class PostgresDialect implements TaskDialect {
     return cancelTask(id, {
       cancelReady: async (taskId) => {
         if (!(await this.query('cancelReady', this.sql.cancelReady, [taskId])).rowCount) return false;
-        this.finished(taskId);
+        this.notifyFinished([taskId]);
         return true;
       },
       cancelRunning: async (taskId) => Boolean((await this.query('cancelRunning', this.sql.cancelRunning, [taskId])).rowCount),
@@ -420,4 +416,9 @@ function quoteIdentifier(name: string): string {
 /** What applyOn needs of a pool or of a transaction's client. */
 interface PgQueryable {
   query(text: string, values: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** The ids of the written rows that reached a final status. */
+function* finishedIds(rows: { id: string; status: TaskResultStatus }[]): Iterable<string> {
+  for (const row of rows) if (FINISHED_STATUSES.includes(row.status)) yield row.id;
 }
